@@ -23,7 +23,7 @@ export const ConfigSchema = T.Object(
     host: T.String({ default: "127.0.0.1" }),
     port: T.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
     data_dir: T.String({ default: "./data" }),
-    upstream: T.Union([T.String({ format: "uri" }), T.Null()], { default: null }),
+    upstream: T.Union([T.String({ description: "http(s) URL of the app to proxy to" }), T.Null()], { default: null }),
     trust_proxy: T.Union([T.String(), T.Array(T.String()), T.Integer({ minimum: 0 }), T.Boolean()], {
       default: "loopback",
       description: "loopback, linklocal, uniquelocal, IPs, CIDRs (list or comma-separated), a hop count, or true/false",

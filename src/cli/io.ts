@@ -1,0 +1,72 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { IpwardError } from "../core/errors.ts";
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readStdin(): Promise<string>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  isTTY: boolean;
+}
+
+/** One `ipward <command>`. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Options every command that reads the data dir understands. */
+export const DATA_OPTIONS = {
+  "data-dir": { type: "string" },
+  config: { type: "string" },
+} as const satisfies Options;
+
+/** Parses a command's arguments; unknown flags and missing values become usage errors (exit 2). */
+export function parseCommandArgs<const O extends Options>(command: string, args: string[], options: O, positionals = 0) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new IpwardError("usage", `${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, "")}`);
+  }
+  if (parsed.positionals.length > positionals) {
+    throw new IpwardError("usage", `${command}: unexpected argument "${parsed.positionals[positionals]}"`);
+  }
+  return parsed;
+}
+
+/** Prints rows as JSON (one array) or as an aligned text table. */
+export function printRows(io: CliIo, rows: Record<string, unknown>[], json: boolean, columns: string[]): void {
+  if (json) {
+    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    io.stdout("(none)\n");
+    return;
+  }
+  const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? "-" : String(row[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  io.stdout(`${[line(columns), ...cells.map(line)].join("\n")}\n`);
+}
+
+/**
+ * Formats rows as RFC 4180 CSV with a header line. Text cells that a spreadsheet would run as a
+ * formula (leading = + - @ tab) get a leading apostrophe: paths and user agents come from attackers.
+ */
+export function toCsv(rows: Record<string, unknown>[], columns: string[]): string {
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined) return "";
+    let s = String(v);
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n")}\r\n`;
+}

@@ -1,0 +1,164 @@
+import type { RuleSet } from "./decisions.ts";
+import { clientIp, maskIp, parseIp, type ParsedIp, type TrustFn } from "./ip.ts";
+import type { Clock, Decision, GeoInfo, GeoReader, LogRow, LogSink } from "./ports.ts";
+import { type Problem, problem } from "./problem.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+
+/** What the pipeline needs to know about an incoming request; adapters fill it from their runtime. */
+export interface RequestFacts {
+  socketAddress: string;
+  forwardedFor: string | null;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Query string without "?" (empty when none); stored only when log.query_string is on. */
+  query: string;
+  authorization: string | null;
+  userAgent: string | null;
+  referer: string | null;
+}
+
+/** The pipeline's answer for one request, before the application runs. */
+export interface Verdict {
+  ip: string;
+  parsedIp: ParsedIp | null;
+  geo: GeoInfo | null;
+  decision: Decision;
+  /** Block/allow target or rate-limit rule name that decided. */
+  rule: string | null;
+  allowlisted: boolean;
+  user: string | null;
+  /** RateLimit headers to add to the response (limited routes only). */
+  headers: Record<string, string> | null;
+  /** Set when the request must be refused (403 or 429). */
+  refusal: Problem | null;
+}
+
+export type IdentityResolver = (authorization: string | null) => Promise<{ sub: string; tier: string | null } | null>;
+
+/**
+ * Something that wants to see every finished request (real-time detection, metrics). `row` is what
+ * was logged (IP possibly anonymised); `verdict.ip` is the real client IP; `facts.query` the raw query.
+ */
+export type RequestObserver = (row: LogRow, verdict: Verdict, facts: RequestFacts) => void;
+
+export interface PipelineOptions {
+  trust: TrustFn;
+  rules: RuleSet;
+  geo: GeoReader | null;
+  limiter: RateLimiter | null;
+  identity: IdentityResolver;
+  log: LogSink;
+  clock: Clock;
+  storeQueryString: boolean;
+  storeUserAgent: boolean;
+  anonymizeIp: boolean;
+  observers?: RequestObserver[];
+}
+
+/** The request pipeline of SPEC §2: client IP → allowlist → blocklist → geolocation → rate limit → log. */
+export class Pipeline {
+  private readonly observers: RequestObserver[];
+
+  constructor(private readonly options: PipelineOptions) {
+    this.observers = options.observers ?? [];
+  }
+
+  /** Registers an observer of finished requests. */
+  observe(observer: RequestObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Decides about a request. Synchronous unless a rate-limit rule applies to it. */
+  evaluate(facts: RequestFacts): Verdict | Promise<Verdict> {
+    const { trust, rules, geo, limiter, clock } = this.options;
+    const ip = clientIp(facts.socketAddress, facts.forwardedFor, trust);
+    const parsedIp = parseIp(ip);
+    const location = parsedIp && geo ? geo.lookup(parsedIp.text) : null;
+    const verdict: Verdict = {
+      ip,
+      parsedIp,
+      geo: location,
+      decision: "allow",
+      rule: null,
+      allowlisted: false,
+      user: null,
+      headers: null,
+      refusal: null,
+    };
+    if (!parsedIp) return verdict;
+
+    const now = clock.now();
+    const listed = rules.decide(parsedIp, location?.country_code ?? null, now);
+    if (listed) {
+      verdict.rule = listed.rule.target;
+      if (listed.list === "allow") {
+        verdict.allowlisted = true;
+        return verdict;
+      }
+      verdict.decision = "block";
+      verdict.refusal = problem(403, "blocked", "Forbidden", `Requests from ${ip} are blocked.`);
+      return verdict;
+    }
+
+    const limitRule = limiter?.matchRule(facts.method, facts.path);
+    if (!limiter || !limitRule) return verdict;
+    return this.applyLimit(verdict, facts, limitRule, now);
+  }
+
+  private async applyLimit(
+    verdict: Verdict,
+    facts: RequestFacts,
+    limitRule: NonNullable<ReturnType<RateLimiter["matchRule"]>>,
+    now: number,
+  ): Promise<Verdict> {
+    const identity = facts.authorization ? await this.options.identity(facts.authorization) : null;
+    verdict.user = identity?.sub ?? null;
+    const outcome = await this.options.limiter!.check({
+      rule: limitRule,
+      ip: verdict.parsedIp!,
+      user: verdict.user,
+      tier: identity?.tier ?? null,
+      now,
+    });
+    verdict.headers = outcome.headers;
+    if (!outcome.allowed) {
+      verdict.decision = "limit";
+      verdict.rule = limitRule.name;
+      verdict.refusal = problem(
+        429,
+        "rate-limited",
+        "Too Many Requests",
+        `Rate limit "${limitRule.name}" exceeded; retry in ${outcome.headers["Retry-After"] ?? "a few"} seconds.`,
+      );
+    }
+    return verdict;
+  }
+
+  /** Writes the log row of a finished request and tells the observers. */
+  record(verdict: Verdict, facts: RequestFacts, status: number, durationMs: number): void {
+    const { options } = this;
+    const storedIp =
+      options.anonymizeIp && verdict.parsedIp
+        ? maskIp(verdict.parsedIp, verdict.parsedIp.family === 4 ? 24 : 48)
+        : verdict.ip;
+    const row: LogRow = {
+      ts: options.clock.now(),
+      ip: storedIp,
+      method: facts.method,
+      path: options.storeQueryString && facts.query ? `${facts.path}?${facts.query}` : facts.path,
+      status,
+      duration_ms: durationMs,
+      user_agent: options.storeUserAgent ? facts.userAgent : null,
+      referer: facts.referer,
+      country_code: verdict.geo?.country_code ?? null,
+      country: verdict.geo?.country ?? null,
+      city: verdict.geo?.city ?? null,
+      decision: verdict.decision,
+      rule: verdict.rule,
+      user: verdict.user,
+    };
+    options.log.write(row);
+    for (const observer of this.observers) observer(row, verdict, facts);
+  }
+}

@@ -1,0 +1,92 @@
+import type { Server } from "bun";
+import type { Pipeline, RequestFacts, Verdict } from "../core/pipeline.ts";
+import { problem } from "../core/problem.ts";
+import { attachVerdict } from "./request-context.ts";
+import { problemResponse } from "./responses.ts";
+
+export type FetchHandler = (request: Request, server: Server) => Response | Promise<Response>;
+
+export interface GatewayOptions {
+  pipeline: Pipeline;
+  /** Path prefix of the appliance's own surface (health, API, admin UI, forward auth). */
+  prefix: string;
+  /** Serves requests under the prefix; they bypass the pipeline. */
+  appliance: FetchHandler;
+  /** The protected application: the demo app or the upstream proxy. */
+  application: (request: Request, verdict: Verdict) => Response | Promise<Response>;
+}
+
+/** Builds the Bun.serve fetch handler that puts every request through the pipeline before the application. */
+export function createGateway({ pipeline, prefix, appliance, application }: GatewayOptions): FetchHandler {
+  const prefixSlash = `${prefix}/`;
+
+  return function gateway(request, server) {
+    const started = performance.now();
+    const url = request.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const queryStart = url.indexOf("?", pathStart);
+    const path = queryStart === -1 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+    if (path === prefix || path.startsWith(prefixSlash)) return appliance(request, server);
+
+    const headers = request.headers;
+    const facts: RequestFacts = {
+      socketAddress: server.requestIP(request)?.address ?? "",
+      forwardedFor: headers.get("x-forwarded-for"),
+      method: request.method,
+      path,
+      query: queryStart === -1 ? "" : url.slice(queryStart + 1),
+      authorization: headers.get("authorization"),
+      userAgent: headers.get("user-agent"),
+      referer: headers.get("referer"),
+    };
+    const pending = pipeline.evaluate(facts);
+    return pending instanceof Promise
+      ? pending.then((verdict) => respond(request, facts, verdict, started))
+      : respond(request, facts, pending, started);
+  };
+
+  function respond(request: Request, facts: RequestFacts, verdict: Verdict, started: number): Response | Promise<Response> {
+    if (verdict.refusal) {
+      const refused = problemResponse(verdict.refusal, verdict.headers);
+      pipeline.record(verdict, facts, refused.status, performance.now() - started);
+      return refused;
+    }
+    attachVerdict(request, verdict);
+    let answered: Response | Promise<Response>;
+    try {
+      answered = application(request, verdict);
+    } catch (error) {
+      answered = Promise.reject(error);
+    }
+    if (answered instanceof Promise) {
+      return answered.then(
+        (response) => finish(response, facts, verdict, started),
+        (error) => finish(failure(error), facts, verdict, started),
+      );
+    }
+    return finish(answered, facts, verdict, started);
+  }
+
+  function finish(response: Response, facts: RequestFacts, verdict: Verdict, started: number): Response {
+    const out = verdict.headers ? withHeaders(response, verdict.headers) : response;
+    pipeline.record(verdict, facts, out.status, performance.now() - started);
+    return out;
+  }
+}
+
+function failure(error: unknown): Response {
+  console.error("ipward: application error:", error);
+  return problemResponse(problem(500, "internal", "Internal Server Error", "The application failed to answer."));
+}
+
+/** Adds headers to a response, copying it when its headers are immutable (as fetch() responses are). */
+function withHeaders(response: Response, extra: Record<string, string>): Response {
+  try {
+    for (const [name, value] of Object.entries(extra)) response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    for (const [name, value] of Object.entries(extra)) copy.headers.set(name, value);
+    return copy;
+  }
+}
