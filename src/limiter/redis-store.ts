@@ -1,0 +1,169 @@
+import { type CommandParser, createClient, defineScript } from "redis";
+import { IpwardError } from "../core/errors.ts";
+import type { CounterStore, HitResult } from "../core/ports.ts";
+
+/**
+ * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script.
+ * The state of a key is a hash {s: window start, p: previous count, c: current count}; it expires
+ * when the next window ends, after which it would weigh nothing anyway, so Redis memory is bounded.
+ * `now` comes from the caller (not Redis TIME) so the clock stays injectable and both stores agree;
+ * instances sharing a Redis therefore need roughly synchronised clocks (NTP): a skew of d ms shifts
+ * window edges by d ms, and a clock behind the stored window counts as the window's start.
+ */
+const SLIDING_WINDOW_LUA = `
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local current = math.floor(now / window) * window
+local state = redis.call('HMGET', KEYS[1], 's', 'p', 'c')
+local start = tonumber(state[1]) or 0
+local prev = tonumber(state[2]) or 0
+local curr = tonumber(state[3]) or 0
+if start < current then
+  if start == current - window then prev = curr else prev = 0 end
+  curr = 0
+  start = current
+elseif start > current then
+  current = start
+  now = start
+end
+local elapsed = now - current
+local weighted = prev * (window - elapsed) + curr * window
+local capacity = limit * window
+if weighted + window <= capacity then
+  redis.call('HSET', KEYS[1], 's', string.format('%d', start), 'p', string.format('%d', prev), 'c', string.format('%d', curr + 1))
+  redis.call('PEXPIRE', KEYS[1], 2 * window - elapsed)
+  return {1, math.floor((capacity - weighted - window) / window), 0, 2 * window - elapsed}
+end
+local need = limit - 1 - curr
+local retry
+if need >= 0 then
+  retry = window - math.floor(need * window / prev) - elapsed
+else
+  retry = 2 * window - math.floor((limit - 1) * window / curr) - elapsed
+end
+local reset = window - elapsed
+if curr > 0 then reset = 2 * window - elapsed end
+return {0, 0, retry, reset}
+`;
+
+const slidingWindowHit = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: SLIDING_WINDOW_LUA,
+  parseCommand(parser: CommandParser, key: string, limit: number, windowMs: number, now: number) {
+    parser.pushKey(key);
+    parser.push(String(limit), String(windowMs), String(now));
+  },
+  transformReply: (reply: unknown) => reply as [number, number, number, number],
+});
+
+export interface RedisStoreOptions {
+  /** redis:// or rediss:// URL (config redis.url). */
+  url: string;
+  /** Prepended to every key (config redis.key_prefix); counters live under `${keyPrefix}rl:`. */
+  keyPrefix?: string;
+  /** Commands not answered within this time are dropped from the client's queue (config redis.timeout_ms). */
+  commandTimeoutMs?: number;
+  /** Told about connection errors; without it they are swallowed (they are also visible as failed hits). */
+  onError?: (error: Error) => void;
+}
+
+/** Longest pause between reconnection attempts while Redis is down. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
+/** Bound on commands waiting in the client so a stalled Redis cannot grow memory without limit. */
+const MAX_QUEUED_COMMANDS = 10_000;
+/** How long close() lets commands in flight finish. */
+const CLOSE_GRACE_MS = 1_000;
+
+function createLimiterClient(options: RedisStoreOptions) {
+  return createClient({
+    url: options.url,
+    // Fail commands at once while disconnected instead of queueing them until Redis returns.
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+    commandOptions: options.commandTimeoutMs ? { timeout: options.commandTimeoutMs } : undefined,
+    scripts: { slidingWindowHit },
+    socket: {
+      connectTimeout: 2_000,
+      // Keep trying for ever (the fallback store answers meanwhile), backing off up to one second.
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+    },
+  });
+}
+
+type LimiterClient = ReturnType<typeof createLimiterClient>;
+
+/**
+ * Sliding-window counters in Redis, shared by every instance pointing at the same server and
+ * prefix. One EVALSHA per hit (node-redis falls back to EVAL once if the script cache was flushed).
+ * Commands fail fast while disconnected; the client reconnects by itself in the background.
+ */
+export class RedisStore implements CounterStore {
+  private readonly client: LimiterClient;
+  private readonly counterPrefix: string;
+  private connecting: Promise<void> | null = null;
+
+  constructor(options: RedisStoreOptions) {
+    this.counterPrefix = `${options.keyPrefix ?? "ipward:"}rl:`;
+    try {
+      this.client = createLimiterClient(options);
+    } catch (error) {
+      // The message names the problem, never the URL (it may carry a password).
+      throw new IpwardError("invalid_config", `redis.url: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const onError = options.onError;
+    // An 'error' event without a listener would crash the process; reconnection errors land here.
+    this.client.on("error", (error: Error) => onError?.(error));
+  }
+
+  /**
+   * Opens the connection. Resolves once connected; while Redis is unreachable it keeps retrying in
+   * the background and the promise stays pending, so callers that must not wait race it against a timer.
+   */
+  connect(): Promise<void> {
+    this.connecting ??= this.client.connect().then(
+      () => undefined,
+      // Rejected only when the store is closed before Redis ever answered.
+      () => undefined,
+    );
+    return this.connecting;
+  }
+
+  /** True while the connection is established and commands can be sent. */
+  get ready(): boolean {
+    return this.client.isReady;
+  }
+
+  async hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
+    const [allowed, remaining, retryAfterMs, resetMs] = await this.client.slidingWindowHit(
+      this.counterPrefix + key,
+      limit,
+      windowMs,
+      Math.floor(now),
+    );
+    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };
+  }
+
+  /** Round trip to the server; rejects when Redis is unreachable. */
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  /**
+   * Closes the connection, letting commands in flight finish for up to a second (a stalled Redis
+   * must not hold up shutdown); safe to call more than once.
+   */
+  async close(): Promise<void> {
+    const { client } = this;
+    if (!client.isOpen) return;
+    if (client.isReady) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      await Promise.race([client.close().catch(() => undefined), deadline]);
+      clearTimeout(timer);
+    }
+    if (client.isOpen) client.destroy();
+  }
+}
