@@ -1,0 +1,124 @@
+import type { LogQuery } from "./sqlite-store.ts";
+import type { SqlValue } from "./sql-database.ts";
+
+/**
+ * Every SQL statement the store runs (schema DDL lives in migrations.ts). Kept in one place so that
+ * another engine's adapter has one file to translate.
+ */
+
+/** Connection settings applied on every open; busy_timeout first so that switching to WAL can wait. */
+export const CONNECTION_PRAGMAS = [
+  "PRAGMA busy_timeout = 5000",
+  "PRAGMA journal_mode = WAL",
+  "PRAGMA synchronous = NORMAL",
+  "PRAGMA foreign_keys = ON",
+];
+
+/** request_log columns in the order used by inserts and by the flat row encoding. */
+export const LOG_COLUMNS = [
+  "ts",
+  "ip",
+  "method",
+  "path",
+  "status",
+  "duration_ms",
+  "user_agent",
+  "referer",
+  "country_code",
+  "country",
+  "city",
+  "decision",
+  "rule",
+  "user",
+] as const;
+
+const logColumnList = LOG_COLUMNS.map((column) => `"${column}"`).join(", ");
+const logPlaceholders = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
+
+/** INSERT of `rows` request_log rows in one statement. */
+export function insertLogsSql(rows: number): string {
+  return `INSERT INTO request_log (${logColumnList}) VALUES ${Array(rows).fill(logPlaceholders).join(", ")}`;
+}
+
+/** A statement text with its positional parameters. */
+export interface BoundSql {
+  text: string;
+  params: SqlValue[];
+}
+
+/** SELECT of the rows matching `query`, newest first, at most `limit`. */
+export function selectLogsSql(query: LogQuery, limit: number): BoundSql {
+  const { where, params } = logFilter(query);
+  if (query.before) {
+    where.push("(ts < ? OR (ts = ? AND id < ?))");
+    params.push(query.before.ts, query.before.ts, query.before.id);
+  }
+  params.push(limit);
+  return { text: `SELECT id, ${logColumnList} FROM request_log${whereClause(where)} ORDER BY ts DESC, id DESC LIMIT ?`, params };
+}
+
+/** COUNT of the rows matching `query`'s filters (cursor and limit ignored). */
+export function countLogsSql(query: LogQuery): BoundSql {
+  const { where, params } = logFilter(query);
+  return { text: `SELECT count(*) AS n FROM request_log${whereClause(where)}`, params };
+}
+
+function logFilter(query: LogQuery): { where: string[]; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const equal = (column: string, value: SqlValue | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} = ?`);
+    params.push(value);
+  };
+  equal("ip", query.ip);
+  equal("decision", query.decision);
+  equal("status", query.status);
+  equal("country_code", query.country_code);
+  equal("path", query.path);
+  if (query.since !== undefined) {
+    where.push("ts >= ?");
+    params.push(query.since);
+  }
+  if (query.until !== undefined) {
+    where.push("ts < ?");
+    params.push(query.until);
+  }
+  return { where, params };
+}
+
+function whereClause(where: string[]): string {
+  return where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`;
+}
+
+/** Deletes at most `?2` rows older than `?1`; run repeatedly so that no transaction holds the lock long. */
+export const PURGE_LOGS_CHUNK =
+  "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE ts < ?1 LIMIT ?2)";
+export const FORGET_LOGS_CHUNK =
+  "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE ip = ?1 LIMIT ?2)";
+export const FORGET_SUSPICIOUS = "DELETE FROM suspicious_ip WHERE ip = ?";
+export const FORGET_RULES = "DELETE FROM decision_rule WHERE target = ?";
+
+const ruleColumns = "id, list, target, kind, reason, created_at, expires_at, source";
+
+export const LIST_ACTIVE_RULES = `SELECT ${ruleColumns} FROM decision_rule
+  WHERE list = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id`;
+
+/** Upsert on (list, target). A lapsed rule that is added again counts as new, so its created_at restarts. */
+export const UPSERT_RULE = `INSERT INTO decision_rule (list, target, kind, reason, created_at, expires_at, source)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (list, target) DO UPDATE SET
+    kind = excluded.kind,
+    reason = excluded.reason,
+    expires_at = excluded.expires_at,
+    source = excluded.source,
+    created_at = CASE
+      WHEN decision_rule.expires_at IS NOT NULL AND decision_rule.expires_at <= excluded.created_at
+      THEN excluded.created_at ELSE decision_rule.created_at END
+  RETURNING ${ruleColumns}`;
+
+export const DELETE_RULE = "DELETE FROM decision_rule WHERE list = ? AND target = ?";
+export const RULES_CHANGE_COUNTER = "SELECT value FROM change_counter WHERE name = 'decision_rule'";
+export const DATA_VERSION = "PRAGMA data_version";
+/** Run before closing: lets SQLite refresh the planner statistics it needs. */
+export const OPTIMIZE = "PRAGMA optimize";
