@@ -1,0 +1,119 @@
+import type { Config } from "./config/schema.ts";
+import { RuleSet } from "./core/decisions.ts";
+import { createJwtVerifier } from "./core/identity.ts";
+import { compileTrust } from "./core/ip.ts";
+import { Pipeline } from "./core/pipeline.ts";
+import { type Clock, systemClock } from "./core/ports.ts";
+import { RateLimiter } from "./core/rate-limit.ts";
+import { type GeoService, openGeo } from "./geo/index.ts";
+import { applianceApp } from "./http/appliance.ts";
+import { demoApp } from "./http/demo-app.ts";
+import { createGateway, type FetchHandler } from "./http/gateway.ts";
+import { createCounterStore, type LimiterStore } from "./limiter/index.ts";
+import { openBunSqlite } from "./store/bun-sqlite.ts";
+import { LogWriter } from "./store/log-writer.ts";
+import { defaultDbPath, openStore, type SqliteStore } from "./store/sqlite-store.ts";
+
+export interface CreateAppOptions {
+  config: Config;
+  clock?: Clock;
+  /** Where operational messages go (default: stderr). */
+  log?: (message: string) => void;
+}
+
+/** A fully wired ipward instance, not yet listening. */
+export interface IpwardApp {
+  config: Config;
+  store: SqliteStore;
+  logWriter: LogWriter;
+  geo: GeoService | null;
+  limiterStore: LimiterStore;
+  rules: RuleSet;
+  pipeline: Pipeline;
+  /** The Bun.serve fetch handler: pipeline, then the demo app; the appliance routes under the prefix. */
+  fetch: FetchHandler;
+  /** Reloads what can change without a restart (geo data; SIGHUP). */
+  reload(): Promise<void>;
+  /** Drains the request log and releases every resource. */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds stores, limiter, geo and the HTTP handler from the configuration. */
+export async function createApp({ config, clock = systemClock, log = defaultLog }: CreateAppOptions): Promise<IpwardApp> {
+  const dbPath = defaultDbPath(config.data_dir);
+  const store = openStore(dbPath, { driver: openBunSqlite, clock });
+  const logWriter = new LogWriter({
+    path: dbPath,
+    batchSize: config.log.batch_size,
+    flushMs: config.log.flush_ms,
+    bufferSize: config.log.buffer_size,
+  });
+  const geo = config.geo.enabled ? await openGeo({ dataDir: config.data_dir, cacheSize: config.geo.cache_size, log }) : null;
+  const limiterStore = await createCounterStore({
+    redisUrl: config.redis.url,
+    keyPrefix: config.redis.key_prefix,
+    timeoutMs: config.redis.timeout_ms,
+    maxKeys: config.rate_limit.memory_max_keys,
+    log,
+  });
+  const limiter = config.rate_limit.enabled
+    ? new RateLimiter(config.rate_limit.rules, limiterStore, { ipv6Prefix: config.rate_limit.ipv6_prefix })
+    : null;
+  const rules = new RuleSet(store);
+  rules.start(250);
+
+  const pipeline = new Pipeline({
+    trust: compileTrust(config.trust_proxy),
+    rules,
+    geo,
+    limiter,
+    identity: createJwtVerifier(config.auth.jwt_secret),
+    log: logWriter,
+    clock,
+    storeQueryString: config.log.query_string,
+    storeUserAgent: config.privacy.store_user_agent,
+    anonymizeIp: config.privacy.anonymize_ip,
+  });
+
+  const startedAt = Date.now();
+  const appliance = applianceApp(config.prefix, {
+    startedAt,
+    logStats: () => logWriter.stats(),
+    limiterState: () => limiterStore.state(),
+    ruleCounts: () => rules.counts(),
+  }).compile();
+  const demo = demoApp().compile();
+
+  const fetch = createGateway({
+    pipeline,
+    prefix: config.prefix,
+    appliance: (request) => appliance.fetch(request),
+    application: (request) => demo.fetch(request),
+  });
+
+  return {
+    config,
+    store,
+    logWriter,
+    geo,
+    limiterStore,
+    rules,
+    pipeline,
+    fetch,
+    async reload() {
+      await geo?.reload();
+      rules.refreshIfChanged();
+    },
+    async close() {
+      rules.stop();
+      await logWriter.close();
+      await limiterStore.close();
+      geo?.close();
+      store.close();
+    },
+  };
+}
+
+function defaultLog(message: string): void {
+  console.error(`ipward: ${message}`);
+}
