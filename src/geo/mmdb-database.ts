@@ -1,0 +1,71 @@
+import { Reader, type Response } from "maxmind";
+
+export type IpFamily = 4 | 6;
+
+/** Where a database came from: the copy embedded in ipward, or a file path in the data dir. */
+export type DatabaseSource = "bundled" | string;
+
+/** One opened MaxMind-format database and the address families it answers. */
+export interface GeoDatabase {
+  reader: Reader<Response>;
+  source: DatabaseSource;
+  buildEpoch: Date;
+  families: readonly IpFamily[];
+}
+
+/** The database answering each address family. */
+export interface DatabasePair {
+  4: GeoDatabase;
+  6: GeoDatabase;
+}
+
+/** What `ipward check` reports about each family's database. */
+export interface GeoDatabaseInfo {
+  family: IpFamily;
+  source: DatabaseSource;
+  buildEpoch: Date;
+}
+
+const DATA_SECTION_SEPARATOR = 16;
+
+/**
+ * Opens a database from its bytes and checks it is usable for `families`.
+ * Throws an Error saying what is wrong when the bytes are not a usable MaxMind DB.
+ */
+export function openDatabase(bytes: Buffer, source: DatabaseSource, families: readonly IpFamily[]): GeoDatabase {
+  let reader: Reader<Response>;
+  try {
+    reader = new Reader<Response>(bytes);
+  } catch (error) {
+    throw new Error(`not a MaxMind DB file (${errorMessage(error)})`);
+  }
+  const { metadata } = reader;
+  if (metadata.binaryFormatMajorVersion !== 2) {
+    throw new Error(`unsupported MaxMind DB format version ${metadata.binaryFormatMajorVersion}`);
+  }
+  if (metadata.ipVersion !== 4 && metadata.ipVersion !== 6) {
+    throw new Error(`unsupported ip_version ${metadata.ipVersion}`);
+  }
+  if (!(metadata.nodeCount > 0) || metadata.searchTreeSize + DATA_SECTION_SEPARATOR > bytes.length) {
+    throw new Error("search tree is larger than the file (truncated?)");
+  }
+  if (families.includes(6) && metadata.ipVersion === 4) {
+    throw new Error("it is an IPv4-only database, so it cannot answer IPv6 lookups");
+  }
+  if (!(metadata.buildEpoch instanceof Date) || Number.isNaN(metadata.buildEpoch.getTime())) {
+    throw new Error("its metadata has no valid build_epoch");
+  }
+  try {
+    // Walk the tree and decode one record per family so a damaged file fails here, not on a request.
+    if (families.includes(4)) reader.get("8.8.8.8");
+    if (families.includes(6)) reader.get("2001:4860:4860::8888");
+  } catch (error) {
+    throw new Error(`damaged search tree or data section (${errorMessage(error)})`);
+  }
+  return { reader, source, buildEpoch: metadata.buildEpoch, families };
+}
+
+/** Human-readable message of a thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
