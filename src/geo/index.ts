@@ -1,0 +1,124 @@
+import { watch, type FSWatcher } from "node:fs";
+import type { GeoReader } from "../core/ports.ts";
+import { loadBundledDatabases } from "./bundled.ts";
+import { chooseDatabases, DataDirDatabases, familiesOfFileName } from "./data-dir.ts";
+import { errorMessage, type DatabasePair, type GeoDatabaseInfo } from "./mmdb-database.ts";
+import { MmdbGeo } from "./mmdb-geo.ts";
+
+export type { GeoDatabaseInfo } from "./mmdb-database.ts";
+
+/** Geolocation with its database lifecycle: reload on demand (SIGHUP) and on data-dir changes. */
+export interface GeoService extends GeoReader {
+  /** Re-reads the data dir and switches databases if a better one appeared or one went away. */
+  reload(): Promise<void>;
+  /** The database in use for each family, for `ipward check`. */
+  databaseInfo(): GeoDatabaseInfo[];
+  /** Stops watching the data dir. */
+  close(): void;
+}
+
+export interface OpenGeoOptions {
+  dataDir: string;
+  /** Cached answers kept in process (config `geo.cache_size`); 0 disables the cache. */
+  cacheSize?: number;
+  /** Where problems and database switches are reported. */
+  log?: (message: string) => void;
+  /** Watch the data dir for new database files (default true; one-shot CLI commands turn it off). */
+  watch?: boolean;
+}
+
+export const DEFAULT_GEO_CACHE_SIZE = 50_000;
+
+/** How long the data dir must stay quiet before a change triggers a reload; a copy emits many events. */
+const WATCH_DEBOUNCE_MS = 250;
+
+/** Opens the bundled databases, prefers newer ones from the data dir, and watches it for changes. */
+export async function openGeo(options: OpenGeoOptions): Promise<GeoService> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const bundled = await loadBundledDatabases();
+  const dataDirDatabases = new DataDirDatabases(options.dataDir, log);
+
+  const pick = async (): Promise<DatabasePair> => {
+    const { chosen, unused } = chooseDatabases(bundled, await dataDirDatabases.scan());
+    for (const { database, winner } of unused) {
+      log(
+        `geo: ignoring ${database.source}: built ${day(database.buildEpoch)}, ` +
+          `not newer than ${winner.source === "bundled" ? "the bundled database" : winner.source} (built ${day(winner.buildEpoch)})`,
+      );
+    }
+    return chosen;
+  };
+
+  let databases = await pick();
+  announce(undefined, databases, log);
+  const geo = new MmdbGeo(databases, options.cacheSize ?? DEFAULT_GEO_CACHE_SIZE, log);
+
+  let reloading: Promise<void> = Promise.resolve();
+  const switchDatabases = async (): Promise<void> => {
+    const next = await pick();
+    if (next[4] === databases[4] && next[6] === databases[6]) return;
+    announce(databases, next, log);
+    databases = next;
+    geo.use(next);
+  };
+  // Reloads run one after another, and a failed one does not stop the next.
+  const reload = (): Promise<void> => (reloading = reloading.then(switchDatabases, switchDatabases));
+
+  const watcher = options.watch === false ? undefined : watchDataDir(options.dataDir, reload, log);
+
+  return {
+    lookup: (ip) => geo.lookup(ip),
+    reload,
+    databaseInfo: () => geo.databaseInfo(),
+    close: () => watcher?.close(),
+  };
+}
+
+interface DataDirWatcher {
+  close(): void;
+}
+
+/** Calls `reload` shortly after a database file in `dataDir` changes; never keeps the process alive. */
+function watchDataDir(dataDir: string, reload: () => Promise<void>, log: (message: string) => void): DataDirWatcher {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let watcher: FSWatcher | undefined;
+  const reloadSoon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      reload().catch((error: unknown) => log(`geo: reload failed: ${errorMessage(error)}`));
+    }, WATCH_DEBOUNCE_MS);
+    timer.unref?.();
+  };
+  try {
+    watcher = watch(dataDir, { persistent: false }, (_event, fileName) => {
+      // The data dir also holds the SQLite database and its WAL, which change on every log batch.
+      if (fileName === null || familiesOfFileName(String(fileName)) !== undefined) reloadSoon();
+    });
+    watcher.on("error", (error) => {
+      log(`geo: stopped watching ${dataDir} (${errorMessage(error)}); send SIGHUP to reload`);
+      watcher?.close();
+    });
+  } catch (error) {
+    log(`geo: cannot watch ${dataDir} (${errorMessage(error)}); send SIGHUP to reload`);
+  }
+  return {
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}
+
+/** Logs which data-dir database each family switched to (switching back to bundled included). */
+function announce(previous: DatabasePair | undefined, next: DatabasePair, log: (message: string) => void): void {
+  for (const family of [4, 6] as const) {
+    const database = next[family];
+    if (previous === undefined ? database.source === "bundled" : previous[family] === database) continue;
+    const source = database.source === "bundled" ? "the bundled database" : database.source;
+    log(`geo: IPv${family} lookups now use ${source} (built ${day(database.buildEpoch)})`);
+  }
+}
+
+function day(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
