@@ -1,7 +1,7 @@
 import { parseDuration } from "../core/duration.ts";
 import { IpwardError } from "../core/errors.ts";
 import { normalizeIp } from "../core/ip.ts";
-import { toLogJson } from "../store/sqlite-store.ts";
+import { toLogJson } from "../store/json.ts";
 import { withStore } from "./data.ts";
 import { type CliIo, type Command, DATA_OPTIONS, parseCommandArgs, printRows, toCsv } from "./io.ts";
 

@@ -2,7 +2,7 @@ import { parseRuleTarget } from "../core/decisions.ts";
 import { parseDuration } from "../core/duration.ts";
 import { IpwardError } from "../core/errors.ts";
 import type { RuleKind, RuleList } from "../core/ports.ts";
-import { toRuleJson } from "../store/sqlite-store.ts";
+import { toRuleJson } from "../store/json.ts";
 import { withStore } from "./data.ts";
 import { type CliIo, type Command, DATA_OPTIONS, parseCommandArgs, printRows } from "./io.ts";
 
