@@ -58,20 +58,27 @@ export class DataDirDatabases {
     return found;
   }
 
+  /**
+   * Opens one file. When a file that was loaded before turns unusable (say, overwritten in place
+   * and still being copied), the version loaded before stays in use until a valid one appears.
+   */
   private async open(path: string, families: readonly IpFamily[]): Promise<GeoDatabase | null> {
+    const previous = this.opened.get(path);
     try {
       const info = await stat(path);
       if (!info.isFile()) return null;
       const signature = `${info.ino}:${info.size}:${info.mtimeMs}`;
-      const previous = this.opened.get(path);
       if (previous?.signature === signature) return previous.database;
       const database = openDatabase(await readFile(path), path, families);
       this.opened.set(path, { signature, database });
       return database;
     } catch (error) {
-      this.opened.delete(path);
-      this.log(`geo: ignoring ${path}: ${errorMessage(error)}`);
-      return null;
+      if (previous === undefined) {
+        this.log(`geo: ignoring ${path}: ${errorMessage(error)}`);
+        return null;
+      }
+      this.log(`geo: ignoring the new contents of ${path}: ${errorMessage(error)}; keeping the version loaded before`);
+      return previous.database;
     }
   }
 }
