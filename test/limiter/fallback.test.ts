@@ -1,0 +1,156 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { randomUUID } from "node:crypto";
+import type { HitResult } from "../../src/core/ports.ts";
+import { createCounterStore, type LimiterStore } from "../../src/limiter/index.ts";
+
+const TIMEOUT_MS = 50;
+/** Timer and scheduling slack on a busy test machine. */
+const SLACK_MS = 100;
+
+function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = listener;
+  listener.stop(true);
+  return port;
+}
+
+/** A throw-away redis-server on `port`: no persistence, killed by the test. */
+class RedisProcess {
+  private process: ReturnType<typeof Bun.spawn> | null = null;
+
+  constructor(readonly port: number) {}
+
+  async start(): Promise<void> {
+    this.process = Bun.spawn(
+      ["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    await waitUntil(() => this.answers(), 5_000, `redis-server on port ${this.port} to start`);
+  }
+
+  async kill(): Promise<void> {
+    this.process?.kill("SIGKILL");
+    await this.process?.exited;
+    this.process = null;
+  }
+
+  pause(): void {
+    this.process?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.process?.kill("SIGCONT");
+  }
+
+  private answers(): boolean {
+    const ping = Bun.spawnSync(["redis-cli", "-p", String(this.port), "ping"], { stdout: "pipe", stderr: "ignore" });
+    return ping.stdout.toString().trim() === "PONG";
+  }
+}
+
+/** Polls `condition` until true or `limitMs` passed (waiting for a process or a probe, not for a rate-limit window). */
+async function waitUntil(condition: () => boolean, limitMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+interface TimedHit {
+  result: HitResult;
+  ms: number;
+}
+
+/** Fires `count` hits at once; every one must resolve (a rejection fails the test). */
+async function burst(store: LimiterStore, key: string, count: number, now: number): Promise<TimedHit[]> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const started = performance.now();
+      const result = await store.hit(key, 3, 60_000, now);
+      return { result, ms: performance.now() - started };
+    }),
+  );
+  expect(settled.filter((outcome) => outcome.status === "rejected")).toEqual([]);
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<TimedHit>).value);
+}
+
+describe("FallbackStore against a Redis that dies, stalls and comes back", () => {
+  const redis = new RedisProcess(freePort());
+  const logs: string[] = [];
+  let store: LimiterStore;
+
+  afterAll(async () => {
+    redis.resume();
+    await store?.close();
+    await redis.kill();
+  });
+
+  test("starts degraded when Redis is unreachable, then switches to Redis when it appears", async () => {
+    store = await createCounterStore({
+      redisUrl: `redis://127.0.0.1:${redis.port}`,
+      keyPrefix: `ipward-test:${randomUUID()}:`,
+      timeoutMs: TIMEOUT_MS,
+      maxKeys: 1_000,
+      log: (message) => logs.push(message),
+    });
+    expect(store.state()).toBe("memory");
+    expect(logs).toHaveLength(1);
+    expect((await store.hit("boot", 1, 60_000, 1_000)).allowed).toBe(true);
+    expect((await store.hit("boot", 1, 60_000, 1_000)).allowed).toBe(false);
+
+    await redis.start();
+    await waitUntil(() => store.state() === "redis", 5_000, "state redis");
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toContain("Redis answers again");
+    const before = store.stats().fallbacks;
+    expect((await store.hit("shared", 3, 60_000, 1_000)).remaining).toBe(2);
+    expect(store.stats().fallbacks).toBe(before);
+  });
+
+  test("Redis killed: every hit resolves within the timeout, limits hold from memory, one log line", async () => {
+    await redis.kill();
+    const hits = await burst(store, "after-kill", 20, 2_000);
+    expect(hits.filter((hit) => hit.result.allowed)).toHaveLength(3);
+    expect(Math.max(...hits.map((hit) => hit.ms))).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    expect(store.state()).toBe("memory");
+    for (let i = 0; i < 10; i++) expect((await store.hit("after-kill", 3, 60_000, 2_000)).allowed).toBe(false);
+    expect(logs).toHaveLength(3);
+    expect(store.stats().fallbacks).toBeGreaterThanOrEqual(30);
+  });
+
+  test("Redis restarted on the same port: back to Redis by itself", async () => {
+    await redis.start();
+    await waitUntil(() => store.state() === "redis", 5_000, "state redis");
+    expect(logs).toHaveLength(4);
+    expect((await store.hit("restarted", 3, 60_000, 3_000)).remaining).toBe(2);
+    expect(store.state()).toBe("redis");
+  });
+
+  test("Redis stalled (SIGSTOP): hits time out into memory after timeout_ms, recover on SIGCONT", async () => {
+    redis.pause();
+    const timeoutsBefore = store.stats().timeouts;
+    const hits = await burst(store, "stalled", 5, 4_000);
+    expect(hits.map((hit) => hit.result.allowed)).toEqual([true, true, true, false, false]);
+    for (const hit of hits) {
+      expect(hit.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      expect(hit.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    }
+    expect(store.state()).toBe("memory");
+    expect(store.stats().timeouts).toBeGreaterThan(timeoutsBefore);
+
+    redis.resume();
+    await waitUntil(() => store.state() === "redis", 5_000, "state redis");
+    expect(logs).toHaveLength(6);
+  });
+});
+
+describe("createCounterStore", () => {
+  test("without a Redis URL it is memory only", async () => {
+    const store = await createCounterStore({ maxKeys: 100 });
+    expect(store.state()).toBe("memory");
+    expect((await store.hit("k", 1, 1_000, 0)).allowed).toBe(true);
+    expect(store.stats()).toEqual({ state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: 1 });
+    await store.close();
+  });
+});
