@@ -2,6 +2,7 @@ import { IpwardError, isIpwardError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
 import { logsCommand } from "./logs.ts";
+import { lookupCommand } from "./lookup.ts";
 import { ruleCommands } from "./rules.ts";
 import { serveCommand } from "./serve.ts";
 
@@ -28,7 +29,7 @@ const helpCommand: Command = {
 };
 
 const COMMANDS = new Map<string, Command>(
-  [serveCommand, ...ruleCommands, logsCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {

@@ -42,7 +42,7 @@ export function parseCommandArgs<const O extends Options>(command: string, args:
 }
 
 /** Prints rows as JSON (one array) or as an aligned text table. */
-export function printRows(io: CliIo, rows: Record<string, unknown>[], json: boolean, columns: string[]): void {
+export function printRows(io: CliIo, rows: readonly object[], json: boolean, columns: string[]): void {
   if (json) {
     io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -51,7 +51,10 @@ export function printRows(io: CliIo, rows: Record<string, unknown>[], json: bool
     io.stdout("(none)\n");
     return;
   }
-  const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? "-" : String(row[c]))));
+  const cells = rows.map((row) => columns.map((c) => {
+    const value = (row as Record<string, unknown>)[c];
+    return value === null || value === undefined ? "-" : String(value);
+  }));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
   io.stdout(`${[line(columns), ...cells.map(line)].join("\n")}\n`);
@@ -61,12 +64,12 @@ export function printRows(io: CliIo, rows: Record<string, unknown>[], json: bool
  * Formats rows as RFC 4180 CSV with a header line. Text cells that a spreadsheet would run as a
  * formula (leading = + - @ tab) get a leading apostrophe: paths and user agents come from attackers.
  */
-export function toCsv(rows: Record<string, unknown>[], columns: string[]): string {
+export function toCsv(rows: readonly object[], columns: string[]): string {
   const cell = (v: unknown) => {
     if (v === null || v === undefined) return "";
     let s = String(v);
     if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n")}\r\n`;
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])).join(","))].join("\r\n")}\r\n`;
 }

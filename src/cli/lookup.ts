@@ -1,14 +1,8 @@
-import { IpwardError, isIpwardError } from "../core/errors.ts";
+import { IpwardError } from "../core/errors.ts";
 import { ipScope, parseIp } from "../core/ip.ts";
 import { openGeo } from "../geo/index.ts";
-import { parseCommandArgs } from "./io.ts";
-
-/** What the lookup command needs from the CLI: output streams (text written as given) and the data dir. */
-export interface LookupIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  dataDir: string;
-}
+import { commandConfig } from "./data.ts";
+import { type CliIo, type Command, DATA_OPTIONS, parseCommandArgs } from "./io.ts";
 
 /** One lookup answer; field names are the contract of `ipward lookup --json` and the API. */
 export interface LookupResult {
@@ -20,41 +14,33 @@ export interface LookupResult {
   longitude: number | null;
 }
 
-/**
- * `ipward lookup <ip> [--json]`: geolocation of one address. Returns the exit status: 0, or 2 for a
- * usage error or an invalid address, 1 for a runtime failure (message on stderr either way).
- */
-export async function lookupCommand(args: string[], io: LookupIo): Promise<number> {
-  try {
-    await runLookup(args, io);
+/** `ipward lookup <ip> [--json]`: geolocation of one address, from the data dir's or the bundled database. */
+export const lookupCommand: Command = {
+  name: "lookup",
+  summary: "geolocation of an address",
+  usage: "ipward lookup <ip> [--json] [--data-dir DIR]",
+  async run(args: string[], io: CliIo) {
+    const { values, positionals } = parseCommandArgs("lookup", args, { ...DATA_OPTIONS, json: { type: "boolean" } }, 1);
+    const ipText = positionals[0];
+    if (ipText === undefined) throw new IpwardError("usage", "lookup: missing <ip> (usage: ipward lookup <ip> [--json])");
+    const ip = parseIp(ipText);
+    if (ip === null) throw new IpwardError("invalid_ip", `lookup: invalid IP address "${ipText}"`, { value: ipText });
+    const config = commandConfig(values, io);
+    const geo = await openGeo({ dataDir: config.data_dir, cacheSize: 0, log: (message) => io.stderr(`${message}\n`), watch: false });
+    const info = geo.lookup(ip.text);
+    geo.close();
+    const result: LookupResult = {
+      ip: ip.text,
+      country_code: info?.country_code ?? null,
+      country: info?.country ?? null,
+      city: info?.city ?? null,
+      latitude: info?.latitude ?? null,
+      longitude: info?.longitude ?? null,
+    };
+    io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatHuman(result, ipScope(ip)));
     return 0;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`ipward: ${message}\n`);
-    return isIpwardError(error, "usage", "invalid_ip") ? 2 : 1;
-  }
-}
-
-/** The lookup itself; throws IpwardError("usage" | "invalid_ip") for bad input. */
-export async function runLookup(args: string[], io: LookupIo): Promise<void> {
-  const { values, positionals } = parseCommandArgs("lookup", args, { json: { type: "boolean" } }, 1);
-  const ipText = positionals[0];
-  if (ipText === undefined) throw new IpwardError("usage", "lookup: missing <ip> (usage: ipward lookup <ip> [--json])");
-  const ip = parseIp(ipText);
-  if (ip === null) throw new IpwardError("invalid_ip", `lookup: invalid IP address "${ipText}"`, { value: ipText });
-  const geo = await openGeo({ dataDir: io.dataDir, cacheSize: 0, log: (message) => io.stderr(`${message}\n`), watch: false });
-  const info = geo.lookup(ip.text);
-  geo.close();
-  const result: LookupResult = {
-    ip: ip.text,
-    country_code: info?.country_code ?? null,
-    country: info?.country ?? null,
-    city: info?.city ?? null,
-    latitude: info?.latitude ?? null,
-    longitude: info?.longitude ?? null,
-  };
-  io.stdout(values.json ? `${JSON.stringify(result)}\n` : formatHuman(result, ipScope(ip)));
-}
+  },
+};
 
 function formatHuman(result: LookupResult, scope: string): string {
   const unknown = "-";

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lookupCommand } from "../../src/cli/lookup.ts";
+import { cli } from "../support/cli.ts";
 import { BoundedCache } from "../../src/geo/bounded-cache.ts";
 import { bundledDatabasePaths } from "../../src/geo/bundled.ts";
 import { openGeo, type GeoService, type OpenGeoOptions } from "../../src/geo/index.ts";
@@ -364,15 +364,8 @@ describe("reload", () => {
 });
 
 describe("ipward lookup", () => {
-  async function runLookupCli(args: string[], dataDir = emptyDir()) {
-    let stdout = "";
-    let stderr = "";
-    const code = await lookupCommand(args, {
-      stdout: (s) => (stdout += s),
-      stderr: (s) => (stderr += s),
-      dataDir,
-    });
-    return { code, stdout, stderr };
+  function runLookupCli(args: string[], dataDir = emptyDir()) {
+    return cli(["lookup", ...args, "--data-dir", dataDir]);
   }
 
   test("--json prints the lookup object for 8.8.8.8", async () => {
