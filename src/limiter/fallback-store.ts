@@ -138,7 +138,7 @@ export class FallbackStore implements LimiterStore {
   private degrade(reason: string): void {
     if (this.mode === "memory" && this.probeTimer) return;
     this.mode = "memory";
-    this.log(`rate limit: ${reason}; counting in memory until Redis answers again`);
+    this.report(`rate limit: ${reason}; counting in memory until Redis answers again`);
     if (this.closed) return;
     this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
     this.probeTimer.unref?.();
@@ -156,11 +156,20 @@ export class FallbackStore implements LimiterStore {
       if (this.closed || this.mode === "redis") return;
       this.stopProbing();
       this.mode = "redis";
-      this.log("rate limit: Redis answers again; counting in Redis");
+      this.report("rate limit: Redis answers again; counting in Redis");
     } catch {
       this.errors++;
     } finally {
       this.probing = false;
+    }
+  }
+
+  /** Logs without letting a failing logger break a hit (which must always resolve). */
+  private report(message: string): void {
+    try {
+      this.log(message);
+    } catch {
+      // Nothing sensible to do: the state change itself is visible through state() and stats().
     }
   }
 

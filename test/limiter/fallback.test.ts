@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { HitResult } from "../../src/core/ports.ts";
-import { createCounterStore, type LimiterStore } from "../../src/limiter/index.ts";
+import { createCounterStore, FallbackStore, type LimiterStore, MemoryStore, RedisStore } from "../../src/limiter/index.ts";
 
 const TIMEOUT_MS = 50;
 /** Timer and scheduling slack on a busy test machine. */
@@ -151,6 +151,27 @@ describe("createCounterStore", () => {
     expect(store.state()).toBe("memory");
     expect((await store.hit("k", 1, 1_000, 0)).allowed).toBe(true);
     expect(store.stats()).toEqual({ state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: 1 });
+    await store.close();
+  });
+});
+
+describe("FallbackStore edge cases", () => {
+  test("a logger that throws breaks neither the factory nor a hit", async () => {
+    const throwingLog = () => {
+      throw new Error("log sink down");
+    };
+    const atStart = await createCounterStore({ redisUrl: `redis://127.0.0.1:${freePort()}`, timeoutMs: TIMEOUT_MS, log: throwingLog });
+    expect((await atStart.hit("k", 1, 60_000, 0)).allowed).toBe(true);
+    await atStart.close();
+
+    // A Redis client that was never connected fails every command at once: the first hit degrades.
+    const unconnected = new RedisStore({ url: `redis://127.0.0.1:${freePort()}` });
+    const store = new FallbackStore(unconnected, new MemoryStore(), { timeoutMs: TIMEOUT_MS, log: throwingLog });
+    expect(store.state()).toBe("redis");
+    expect((await store.hit("k", 1, 60_000, 0)).allowed).toBe(true);
+    expect((await store.hit("k", 1, 60_000, 0)).allowed).toBe(false);
+    expect(store.state()).toBe("memory");
+    expect(store.stats()).toMatchObject({ state: "memory", errors: 1, fallbacks: 2 });
     await store.close();
   });
 });
