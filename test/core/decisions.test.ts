@@ -11,7 +11,7 @@ class FakeDecisionStore implements DecisionStore {
   failure: Error | null = null;
   private nextId = 1;
 
-  listRules(list: RuleList): DecisionRule[] {
+  listRules(list: RuleList, _now: number): DecisionRule[] {
     if (this.failure) throw this.failure;
     return this.rules.filter((rule) => rule.list === list);
   }
@@ -397,7 +397,7 @@ describe("RuleSet", () => {
     const listRules = store.listRules.bind(store);
     store.listRules = (list: RuleList, now: number) => {
       seen.push(now);
-      return listRules(list);
+      return listRules(list, now);
     };
     new RuleSet(store, { clock: { now: () => 1234 } });
     expect(seen).toEqual([1234, 1234]);
