@@ -59,7 +59,7 @@ export async function createApp({ config, clock = systemClock, log = defaultLog 
   const limiter = config.rate_limit.enabled
     ? new RateLimiter(config.rate_limit.rules, limiterStore, { ipv6Prefix: config.rate_limit.ipv6_prefix })
     : null;
-  const rules = new RuleSet(store);
+  const rules = new RuleSet(store, { clock, onError: (error) => log(`reloading rules failed, keeping the previous ones: ${error}`) });
   rules.start(250);
 
   const pipeline = new Pipeline({
@@ -80,7 +80,7 @@ export async function createApp({ config, clock = systemClock, log = defaultLog 
     startedAt,
     logStats: () => logWriter.stats(),
     limiterState: () => limiterStore.state(),
-    ruleCounts: () => rules.counts(),
+    ruleCounts: () => ({ block: rules.block.size, allow: rules.allow.size }),
   }).compile();
   const demo = demoApp().compile();
 

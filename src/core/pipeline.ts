@@ -1,8 +1,8 @@
 import type { RuleSet } from "./decisions.ts";
-import { clientIp, maskIp, parseIp, type ParsedIp, type TrustFn } from "./ip.ts";
+import { maskIp, type ParsedIp, resolveClientIp, type TrustFn } from "./ip.ts";
 import type { Clock, Decision, GeoInfo, GeoReader, LogRow, LogSink } from "./ports.ts";
 import { type Problem, problem } from "./problem.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { problemForLimit, type RateLimiter } from "./rate-limit.ts";
 
 /** What the pipeline needs to know about an incoming request; adapters fill it from their runtime. */
 export interface RequestFacts {
@@ -72,8 +72,8 @@ export class Pipeline {
   /** Decides about a request. Synchronous unless a rate-limit rule applies to it. */
   evaluate(facts: RequestFacts): Verdict | Promise<Verdict> {
     const { trust, rules, geo, limiter, clock } = this.options;
-    const ip = clientIp(facts.socketAddress, facts.forwardedFor, trust);
-    const parsedIp = parseIp(ip);
+    const parsedIp = resolveClientIp(facts.socketAddress, facts.forwardedFor, trust);
+    const ip = parsedIp?.text ?? facts.socketAddress;
     const location = parsedIp && geo ? geo.lookup(parsedIp.text) : null;
     const verdict: Verdict = {
       ip,
@@ -125,12 +125,7 @@ export class Pipeline {
     if (!outcome.allowed) {
       verdict.decision = "limit";
       verdict.rule = limitRule.name;
-      verdict.refusal = problem(
-        429,
-        "rate-limited",
-        "Too Many Requests",
-        `Rate limit "${limitRule.name}" exceeded; retry in ${outcome.headers["Retry-After"] ?? "a few"} seconds.`,
-      );
+      verdict.refusal = problemForLimit(outcome, facts.path);
     }
     return verdict;
   }
