@@ -29,6 +29,46 @@ export function machineBusyTicks(): number | null {
   }
 }
 
+/** CPU times read at one instant, for `CpuMeter.since`. */
+export interface CpuSample {
+  machine: number | null;
+  processes: (number | null)[];
+}
+
+/** CPU used during a run: by each watched process, and by everything else on the machine. */
+export interface CpuUsage {
+  /** Seconds of CPU per watched process, in the order given to the meter; null without /proc. */
+  processSeconds: (number | null)[];
+  /** Cores' worth of CPU used by unwatched processes (0.25 = a quarter core); null without /proc. */
+  outsideCores: number | null;
+}
+
+/** Accounts CPU time around a run for a fixed set of processes. */
+export class CpuMeter {
+  constructor(private readonly pids: number[]) {}
+
+  sample(): CpuSample {
+    return { machine: machineBusyTicks(), processes: this.pids.map(processTicks) };
+  }
+
+  /**
+   * CPU used since `start`, over `wallSeconds`. `otherSeconds` is CPU known to belong to the run
+   * although no watched process used it (wrk's own time, read from its exit status).
+   */
+  since(start: CpuSample, wallSeconds: number, otherSeconds: number): CpuUsage {
+    const end = this.sample();
+    const processTicksUsed = end.processes.map((ticks, i) => {
+      const before = start.processes[i];
+      return ticks === null || before === null || before === undefined ? null : ticks - before;
+    });
+    const processSeconds = processTicksUsed.map((ticks) => (ticks === null ? null : ticks / TICKS_PER_SECOND));
+    if (start.machine === null || end.machine === null || processSeconds.includes(null)) return { processSeconds, outsideCores: null };
+    const watched = processSeconds.reduce<number>((sum, seconds) => sum + (seconds ?? 0), 0);
+    const outside = (end.machine - start.machine) / TICKS_PER_SECOND - watched - otherSeconds;
+    return { processSeconds, outsideCores: Math.max(0, outside / wallSeconds) };
+  }
+}
+
 /** How long `settle` waited and what it found. */
 export interface Settling {
   /** Seconds until the servers went idle: work one left over from its round shows up here. */
@@ -44,7 +84,7 @@ const IDLE_SERVER_TICKS = 0.1 * TICKS_PER_SECOND * (SAMPLE_MS / 1000);
 const QUIET_OUTSIDE_TICKS = 0.2 * TICKS_PER_SECOND * (SAMPLE_MS / 1000);
 
 /**
- * Waits until the servers `pids` are idle, so that work one left over from its round (ipward
+ * Waits until the processes `pids` (servers, Redis) are idle, so that work left over from a round (ipward
  * flushing its log buffer, garbage collection) is not charged to the next round, and until other
  * processes leave the machine alone, both for at most `maxMs`. Without /proc it only pauses.
  */

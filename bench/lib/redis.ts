@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { RedisClient } from "bun";
 
 function connect(url: string): RedisClient {
@@ -29,6 +30,25 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
       if (keys.length > 0) deleted += (await client.send("DEL", keys)) as number;
     } while (cursor !== "0");
     return deleted;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The pid of the Redis server, when it runs on this machine (INFO's process_id names a local
+ * redis-server process), so that its CPU time can be told apart from unrelated load; else null.
+ */
+export async function localRedisPid(url: string): Promise<number | null> {
+  const client = connect(url);
+  try {
+    const info = (await client.send("INFO", ["server"])) as string;
+    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    const command = readFileSync(`/proc/${pid}/comm`, "utf8");
+    return command.startsWith("redis") ? pid : null;
+  } catch {
+    return null;
   } finally {
     client.close();
   }

@@ -6,6 +6,7 @@ import type { ServerFigures } from "./stats.ts";
 const rps = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 const ratio = (n: number) => `${n.toFixed(2)}×`;
+const cpu = (us: number | null) => (us === null ? "?" : `${us.toFixed(1)} µs`);
 const signedMs = (n: number) => `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(2)} ms`;
 
 /** Lays out rows as aligned text columns; the first column is left-aligned, the others right-aligned. */
@@ -59,9 +60,11 @@ function roundRow(label: string, baseline: RunResult | ServerFigures, target: Ru
     rps(baseline.requestsPerSecond),
     ms(baseline.p50Ms),
     ms(baseline.p99Ms),
+    cpu(baseline.cpuMicrosPerRequest),
     rps(target.requestsPerSecond),
     ms(target.p50Ms),
     ms(target.p99Ms),
+    cpu(target.cpuMicrosPerRequest),
     ratio(target.requestsPerSecond / baseline.requestsPerSecond),
     outsideLoad(baseline, target),
   ];
@@ -72,7 +75,7 @@ export function formatScenario(result: ScenarioResult, targetLabel: string): str
   const title = `${result.scenario.name} — ${result.scenario.title}`;
   if (result.status === "skipped") return `${title}\n  skipped: ${result.reason}`;
   const rows = [
-    ["round", "baseline req/s", "p50", "p99", `${targetLabel} req/s`, "p50", "p99", "ratio", "other load (cores)"],
+    ["round", "baseline req/s", "p50", "p99", "CPU/req", `${targetLabel} req/s`, "p50", "p99", "CPU/req", "ratio", "other load (cores)"],
     ...result.rounds.map((round, i) => roundRow(String(i + 1), round.baseline, round.target)),
     roundRow("median", result.baseline, result.target),
   ];
@@ -88,17 +91,20 @@ export function formatScenario(result: ScenarioResult, targetLabel: string): str
     const rss = result.targetPeakRssMiB === null ? "" : `; peak RSS ${result.targetPeakRssMiB.toFixed(0)} MiB`;
     lines.push(`  ${targetLabel} ${how} in ${result.stop.seconds.toFixed(1)} s${rss}; both servers idle a median ${result.targetSettleSeconds.toFixed(1)} s after each ${targetLabel} round`);
   }
+  if (result.redisCpuMicrosPerRequest !== null) {
+    lines.push(`  redis-server spent a median ${cpu(result.redisCpuMicrosPerRequest)} of CPU per ${targetLabel} request (not in ${targetLabel}'s CPU/req)`);
+  }
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
   return lines.join("\n");
 }
 
 function summaryRows(results: ScenarioResult[], targetLabel: string): string[][] {
-  const header = ["scenario", "baseline req/s", `${targetLabel} req/s`, "ratio", "target", "p50 base / " + targetLabel, "p99 base / " + targetLabel, "p99 added", "logged / answered", "verdict"];
+  const header = ["scenario", "baseline req/s", `${targetLabel} req/s`, "ratio", "target", "p50 base / " + targetLabel, "p99 base / " + targetLabel, "p99 added", "CPU/req base / " + targetLabel, "logged / answered", "verdict"];
   return [
     header,
     ...results.map((r) =>
       r.status === "skipped"
-        ? [r.scenario.name, "—", "—", "—", targetText(r.scenario.target), "—", "—", "—", "—", `skipped: ${r.reason}`]
+        ? [r.scenario.name, "—", "—", "—", targetText(r.scenario.target), "—", "—", "—", "—", "—", `skipped: ${r.reason}`]
         : [
             r.scenario.name,
             rps(r.baseline.requestsPerSecond),
@@ -108,6 +114,7 @@ function summaryRows(results: ScenarioResult[], targetLabel: string): string[][]
             `${ms(r.baseline.p50Ms)} / ${ms(r.target.p50Ms)}`,
             `${ms(r.baseline.p99Ms)} / ${ms(r.target.p99Ms)}`,
             signedMs(r.addedP99Ms),
+            `${cpu(r.baseline.cpuMicrosPerRequest)} / ${cpu(r.target.cpuMicrosPerRequest)}`,
             r.logging === null || r.logging.rows === null ? "—" : `${rps(r.logging.rows)} / ${rps(r.logging.answered)}`,
             verdict(r),
           ],

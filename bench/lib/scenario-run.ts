@@ -1,27 +1,25 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { machineBusyTicks, processTicks, settle, TICKS_PER_SECOND } from "./cpu.ts";
+import { CpuMeter, settle } from "./cpu.ts";
 import type { BenchOptions } from "./options.ts";
-import { deleteKeys, redisProblem } from "./redis.ts";
+import { deleteKeys, localRedisPid, redisProblem } from "./redis.ts";
 import { countLoggedRequests } from "./request-log.ts";
 import type { Scenario } from "./scenarios.ts";
-import {
-  freePort,
-  outputTail,
-  request,
-  type ServerProcess,
-  type StopOutcome,
-  startServer,
-  stopServer,
-  waitUntilReady,
-} from "./servers.ts";
+import { freePort, outputTail, request, type ServerProcess, type StopOutcome, startServer, stopServer, waitUntilReady } from "./servers.ts";
 import { median, medians, type ServerFigures } from "./stats.ts";
 import { prepareScript, runWrk, type WrkResult } from "./wrk.ts";
 
-/** One wrk run against one server, with how busy the rest of the machine was meanwhile. */
+/** One wrk run against one server, with the CPU it cost and how busy the rest of the machine was. */
 export interface RunResult extends WrkResult {
-  /** CPU used by processes other than the two servers and wrk, in cores (0.25 = a quarter core); null without /proc. */
+  /**
+   * CPU time (all threads) the driven server spent per answered request, in µs. Unlike req/s it
+   * hardly moves when other processes compete for the cores.
+   */
+  cpuMicrosPerRequest: number | null;
+  /** CPU the local redis-server spent per answered request, in µs; null when it is not watched. */
+  redisCpuMicrosPerRequest: number | null;
+  /** CPU used by processes other than the servers, Redis and wrk, in cores; null without /proc. */
   outsideCores: number | null;
 }
 
@@ -43,6 +41,8 @@ export interface MeasuredScenario {
   targetSettleSeconds: number;
   /** Peak resident memory of ipward over the scenario; null in --self mode or without /proc. */
   targetPeakRssMiB: number | null;
+  /** Median CPU redis-server spent per target request, in µs; null unless Redis is used and local. */
+  redisCpuMicrosPerRequest: number | null;
   warnings: string[];
 }
 
@@ -66,6 +66,13 @@ const IPWARD_READY_MS = 60_000;
 const IPWARD_DRAIN_MS = 30_000;
 /** Outside load (in cores) above which a round is flagged: on 2 cores, a tenth of the machine. */
 const OUTSIDE_LOAD_WARNING_CORES = 0.2;
+
+interface ServerTotals {
+  runs: number;
+  answered: number;
+  statusErrors: number;
+  socketErrors: number;
+}
 
 function targetCommand(scenario: Scenario, options: BenchOptions, repoRoot: string, port: number, dir: string, redisKeyPrefix: string): string[] {
   if (options.self) return [process.execPath, join(repoRoot, "bench", "baseline.ts"), String(port)];
@@ -105,17 +112,21 @@ async function probeTarget(scenario: Scenario, target: ServerProcess, warnings: 
   if (problem !== null) warnings.push(`probe: ${problem}`);
 }
 
+const perRequest = (seconds: number | null | undefined, requests: number) =>
+  seconds === null || seconds === undefined || requests === 0 ? null : (seconds / requests) * 1e6;
+
 /** Starts both servers, warms them up, runs the interleaved rounds, stops them and collects the figures. */
 export async function runScenario(scenario: Scenario, options: BenchOptions, context: RunContext): Promise<ScenarioResult> {
   const { progress, targetLabel } = context;
-  if (scenario.redis && !options.self) {
+  const usesRedis = scenario.redis && !options.self;
+  if (usesRedis) {
     const problem = await redisProblem(options.redisUrl);
     if (problem !== null) return { status: "skipped", scenario, reason: problem };
   }
   const dir = mkdtempSync(join(tmpdir(), `ipward-bench-${scenario.name}-`));
   const redisKeyPrefix = `ipward-bench-${crypto.randomUUID().slice(0, 8)}:`;
   const servers: ServerProcess[] = [];
-  let redisCleaned = !scenario.redis || options.self;
+  let redisCleaned = !usesRedis;
   try {
     const [baselinePort, targetPort] = [await freePort(), await freePort()];
     const baseline = startServer("baseline", [process.execPath, join(context.repoRoot, "bench", "baseline.ts"), String(baselinePort)], baselinePort, dir, context.repoRoot);
@@ -128,44 +139,45 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
     const warnings: string[] = [];
     if (!options.self) await probeTarget(scenario, target, warnings);
 
+    // Redis works for ipward in this scenario: its CPU is part of the cost, not outside load.
+    const redisPid = usesRedis ? await localRedisPid(options.redisUrl) : null;
+    const watched = [...servers.map((s) => s.child.pid), ...(redisPid === null ? [] : [redisPid])];
+    const meter = new CpuMeter(watched);
     const script = prepareScript(dir, scenario.wrkScript);
     const load = { connections: options.connections, seconds: options.seconds };
-    const pids = [baseline.child.pid, target.child.pid];
-    const totals = new Map<ServerProcess, { runs: number; answered: number; statusErrors: number; socketErrors: number }>(
-      servers.map((s) => [s, { runs: 0, answered: 0, statusErrors: 0, socketErrors: 0 }]),
-    );
-    const serversTicks = () => pids.reduce((sum, pid) => sum + (processTicks(pid) ?? Number.NaN), 0);
+    const totals = new Map<ServerProcess, ServerTotals>(servers.map((s) => [s, { runs: 0, answered: 0, statusErrors: 0, socketErrors: 0 }]));
+
     const drive = async (server: ServerProcess, seconds: number): Promise<RunResult> => {
-      const [machineBefore, serversBefore] = [machineBusyTicks(), serversTicks()];
+      const start = meter.sample();
       const wrkResult = await runWrk(server.url, script, load, seconds);
-      const [machineAfter, serversAfter] = [machineBusyTicks(), serversTicks()];
-      const outsideTicks =
-        machineBefore === null || machineAfter === null
-          ? Number.NaN
-          : machineAfter - machineBefore - (serversAfter - serversBefore) - wrkResult.wrkCpuSeconds * TICKS_PER_SECOND;
-      const result = { ...wrkResult, outsideCores: Number.isNaN(outsideTicks) ? null : Math.max(0, outsideTicks / TICKS_PER_SECOND / wrkResult.seconds) };
-      const total = totals.get(server) as { runs: number; answered: number; statusErrors: number; socketErrors: number };
+      const usage = meter.since(start, wrkResult.seconds, wrkResult.wrkCpuSeconds);
+      const total = totals.get(server) as ServerTotals;
       total.runs += 1;
-      total.answered += result.requests;
-      total.statusErrors += result.statusErrors;
-      total.socketErrors += result.socketErrors;
-      return result;
+      total.answered += wrkResult.requests;
+      total.statusErrors += wrkResult.statusErrors;
+      total.socketErrors += wrkResult.socketErrors;
+      return {
+        ...wrkResult,
+        cpuMicrosPerRequest: perRequest(usage.processSeconds[servers.indexOf(server)], wrkResult.requests),
+        redisCpuMicrosPerRequest: redisPid === null ? null : perRequest(usage.processSeconds[servers.length], wrkResult.requests),
+        outsideCores: usage.outsideCores,
+      };
     };
 
     const quietWaitMs = options.quietWaitSeconds * 1000;
     if (options.warmupSeconds > 0) {
       progress(`  warm-up ${options.warmupSeconds} s each`);
       await drive(baseline, options.warmupSeconds);
-      await settle(pids, quietWaitMs);
+      await settle(watched, quietWaitMs);
       await drive(target, options.warmupSeconds);
     }
     const rounds: MeasuredScenario["rounds"] = [];
     const settleSeconds: number[] = [];
     for (let round = 1; round <= options.rounds; round++) {
-      const settled = await settle(pids, quietWaitMs);
+      const settled = await settle(watched, quietWaitMs);
       if (round > 1 || options.warmupSeconds > 0) settleSeconds.push(settled.serversIdleSeconds);
       const baselineResult = await drive(baseline, options.seconds);
-      await settle(pids, quietWaitMs);
+      await settle(watched, quietWaitMs);
       const targetResult = await drive(target, options.seconds);
       rounds.push({ baseline: baselineResult, target: targetResult });
       progress(
@@ -173,7 +185,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
           `${targetLabel} ${Math.round(targetResult.requestsPerSecond)} req/s p99 ${targetResult.p99Ms.toFixed(2)} ms`,
       );
     }
-    settleSeconds.push((await settle(pids, quietWaitMs)).serversIdleSeconds);
+    settleSeconds.push((await settle(watched, quietWaitMs)).serversIdleSeconds);
 
     const busyRounds = rounds
       .map((round, i) => ({ round: i + 1, cores: Math.max(round.baseline.outsideCores ?? 0, round.target.outsideCores ?? 0) }))
@@ -181,13 +193,14 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
     if (busyRounds.length > 0) {
       warnings.push(
         `other processes used up to ${Math.max(...busyRounds.map((r) => r.cores)).toFixed(2)} cores during round ${busyRounds.map((r) => r.round).join(", ")}: ` +
-          "those rounds are noisy, the medians less so; rerun on a quiet machine for figures to record",
+          "req/s and p99 of those rounds are depressed (CPU/req much less so); rerun on a quiet machine for figures to record",
       );
     }
     for (const [server, total] of totals) {
       if (total.statusErrors > 0) warnings.push(`${server.label} answered ${total.statusErrors} requests with a non-2xx/3xx status`);
       if (total.socketErrors > 0) warnings.push(`wrk saw ${total.socketErrors} connect/read/write/timeout errors against ${server.label}`);
     }
+    if (usesRedis && redisPid === null) warnings.push("redis-server is not a local process: its CPU counts as outside load");
 
     let logging: MeasuredScenario["logging"] = null;
     let stop: StopOutcome | null = null;
@@ -196,21 +209,22 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
       peak = peakRssMiB(target.child.pid);
       stop = await stopServer(target, IPWARD_DRAIN_MS);
       if (stop.killed || stop.exitCode !== 0) warnings.push(`ipward's last output:\n${outputTail(target, 10)}`);
-      const total = totals.get(target) as { runs: number; answered: number };
+      const total = totals.get(target) as ServerTotals;
       logging = {
         rows: countLoggedRequests(join(dir, "data")),
         answered: total.answered + target.harnessResponses,
         inFlightBound: total.runs * options.connections,
       };
-      if (scenario.redis) {
-        const keys = await deleteKeys(options.redisUrl, redisKeyPrefix);
-        redisCleaned = true;
-        if (keys === 0) warnings.push(`no Redis keys under "${redisKeyPrefix}": ipward's limiter did not use Redis (memory fallback?)`);
-      }
+    }
+    if (usesRedis) {
+      const keys = await deleteKeys(options.redisUrl, redisKeyPrefix);
+      redisCleaned = true;
+      if (keys === 0) warnings.push(`no Redis keys under "${redisKeyPrefix}": ipward's limiter did not use Redis (memory fallback?)`);
     }
 
     const baselineFigures = medians(rounds.map((r) => r.baseline));
     const targetFigures = medians(rounds.map((r) => r.target));
+    const redisCpu = rounds.map((r) => r.target.redisCpuMicrosPerRequest).filter((us): us is number => us !== null);
     return {
       status: "measured",
       scenario,
@@ -223,6 +237,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
       stop,
       targetSettleSeconds: median(settleSeconds),
       targetPeakRssMiB: peak,
+      redisCpuMicrosPerRequest: redisCpu.length === rounds.length ? median(redisCpu) : null,
       warnings,
     };
   } finally {

@@ -1,4 +1,4 @@
-import type { WrkResult } from "./wrk.ts";
+import type { RunResult } from "./scenario-run.ts";
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: number[]): number {
@@ -12,11 +12,15 @@ export interface ServerFigures {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Null when /proc could not be read. */
+  cpuMicrosPerRequest: number | null;
 }
 
 /** Each figure is the median of that figure over the rounds (not the figures of the median round). */
-export function medians(rounds: WrkResult[]): ServerFigures {
+export function medians(rounds: RunResult[]): ServerFigures {
+  const cpu = rounds.map((r) => r.cpuMicrosPerRequest).filter((us): us is number => us !== null);
   return {
+    cpuMicrosPerRequest: cpu.length === rounds.length ? median(cpu) : null,
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
     p50Ms: median(rounds.map((r) => r.p50Ms)),
     p99Ms: median(rounds.map((r) => r.p99Ms)),
