@@ -133,11 +133,15 @@ export interface RunSettings {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  quietWaitSeconds: number;
   wrkVersion: string;
 }
 
 export function settingsLine(settings: RunSettings): string {
-  return `${settings.rounds} interleaved rounds × ${settings.seconds} s per server after ${settings.warmupSeconds} s warm-up; ${settings.wrkVersion.split(" [")[0]}, -t1 -c${settings.connections}`;
+  return (
+    `${settings.rounds} interleaved rounds × ${settings.seconds} s per server after ${settings.warmupSeconds} s warm-up, ` +
+    `up to ${settings.quietWaitSeconds} s wait for a quiet machine before each; ${settings.wrkVersion.split(" [")[0]}, -t1 -c${settings.connections}`
+  );
 }
 
 /** A dated bench/RESULTS.md section with the machine, the settings and the summary table. */
