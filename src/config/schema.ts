@@ -3,6 +3,17 @@ import { type Static, Type as T } from "@sinclair/typebox";
 const Duration = (def: string, description: string) =>
   T.String({ default: def, pattern: "^(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+$", description });
 
+/** A real-time detection scenario's tunables. */
+const Scenario = (threshold: number, window: string) =>
+  T.Object(
+    {
+      enabled: T.Boolean({ default: true }),
+      threshold: T.Integer({ default: threshold, minimum: 1, description: "Matching requests that trigger" }),
+      window: Duration(window, "Time within which `threshold` matching requests trigger"),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
 export const RateLimitKey = T.Union([T.Literal("ip"), T.Literal("user"), T.Literal("user_or_ip")]);
 
 export const RateLimitRule = T.Object(
@@ -91,6 +102,25 @@ export const ConfigSchema = T.Object(
         scrape_sequence: T.Integer({ default: 20, minimum: 2, description: "Sequential numeric paths that count as scraping" }),
         geo_countries: T.Integer({ default: 3, minimum: 2, description: "Countries per user that count as an anomaly" }),
         realtime: T.Boolean({ default: true }),
+        realtime_max_ips: T.Integer({
+          default: 100_000,
+          minimum: 100,
+          description: "Addresses tracked by real-time scenarios; the least recently seen are forgotten first",
+        }),
+        login_paths: T.Array(T.String(), {
+          default: ["/login", "/api/login", "/signin", "/auth/login", "/user/login", "/users/sign_in", "/admin/login", "/wp-login.php", "/xmlrpc.php"],
+          description: "Paths whose POST requests count towards the login_bruteforce scenario",
+        }),
+        scenarios: T.Object(
+          {
+            sensitive_file: Scenario(3, "10m"),
+            path_traversal: Scenario(1, "10m"),
+            injection: Scenario(2, "10m"),
+            bad_user_agent: Scenario(1, "10m"),
+            login_bruteforce: Scenario(10, "1m"),
+          },
+          { additionalProperties: false, default: {}, description: "Real-time scenarios: `threshold` matching requests within `window` trigger" },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
