@@ -1,0 +1,145 @@
+import type {
+  CountMode,
+  DetectionLogRow,
+  DetectionStore,
+  Finding,
+  SuspiciousFilter,
+  SuspiciousRecord,
+  SuspiciousStatus,
+} from "../core/detection/ports.ts";
+import { IpwardError } from "../core/errors.ts";
+import { migrate } from "./migrations.ts";
+import { CONNECTION_PRAGMAS } from "./sql.ts";
+import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
+import type { SqlDriver } from "./sqlite-store.ts";
+
+const DEFAULT_SUSPICIOUS_LIMIT = 100;
+
+/** "+id" keeps SQLite from walking the table in rowid order (all of retention) instead of the ts index. */
+const FIRST_LOG_ID_SINCE = "SELECT min(+id) AS id FROM request_log WHERE ts >= ?";
+const LAST_LOG_ID = "SELECT coalesce(max(id), 0) AS id FROM request_log";
+/** A rowid range: reads pages in order, whatever the retention. */
+const READ_LOGS = `SELECT id, ts, ip, path, status, decision, "user", country_code FROM request_log
+  WHERE id > ?1 AND id <= ?2 AND ts >= ?3 ORDER BY id`;
+
+const SUSPICIOUS_COLUMNS = "id, ip, rule, reason, count, first_seen, last_seen, status, offences";
+const UPSERT_SUSPICIOUS = `INSERT INTO suspicious_ip (ip, rule, reason, count, first_seen, last_seen, status, offences)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'open', 0)
+  ON CONFLICT (ip, rule) WHERE status = 'open' DO UPDATE SET
+    reason = excluded.reason,
+    count = CASE WHEN ?6 = 1 THEN suspicious_ip.count + excluded.count ELSE excluded.count END,
+    last_seen = max(suspicious_ip.last_seen, excluded.last_seen)
+  RETURNING ${SUSPICIOUS_COLUMNS}`;
+const GET_SUSPICIOUS = `SELECT ${SUSPICIOUS_COLUMNS} FROM suspicious_ip WHERE id = ?`;
+const SET_SUSPICIOUS_STATUS = `UPDATE suspicious_ip SET status = ?1, offences = coalesce(?2, offences)
+  WHERE id = ?3 RETURNING ${SUSPICIOUS_COLUMNS}`;
+const OFFENCES_OF = "SELECT coalesce(max(offences), 0) AS n FROM suspicious_ip WHERE ip = ?";
+
+function listSuspiciousSql(filter: SuspiciousFilter): { text: string; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  for (const column of ["status", "ip", "rule"] as const) {
+    const value = filter[column];
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  const limit = filter.limit ?? DEFAULT_SUSPICIOUS_LIMIT;
+  const offset = filter.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) {
+    throw new IpwardError("invalid_input", `invalid limit ${limit} or offset ${offset}: expected whole numbers, limit at least 1`);
+  }
+  params.push(limit, offset);
+  const clause = where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`;
+  return {
+    text: `SELECT ${SUSPICIOUS_COLUMNS} FROM suspicious_ip${clause} ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?`,
+    params,
+  };
+}
+
+/** DetectionStore over one SQLite connection: the request_log cursor and the suspicious_ip records. */
+export class SqliteDetectionStore implements DetectionStore {
+  private readonly statements = new Map<string, SqlStatement>();
+
+  constructor(private readonly db: SqlDatabase) {}
+
+  async firstLogIdSince(ts: number): Promise<number | null> {
+    return this.statement(FIRST_LOG_ID_SINCE).get<{ id: number | null }>(ts)?.id ?? null;
+  }
+
+  async lastLogId(): Promise<number> {
+    return this.statement(LAST_LOG_ID).get<{ id: number }>()?.id ?? 0;
+  }
+
+  async readLogs(afterId: number, throughId: number, since: number): Promise<DetectionLogRow[]> {
+    return this.statement(READ_LOGS).all<DetectionLogRow>(afterId, throughId, since);
+  }
+
+  async upsertSuspicious(finding: Finding, now: number, mode: CountMode): Promise<SuspiciousRecord> {
+    const record = this.statement(UPSERT_SUSPICIOUS).get<SuspiciousRecord>(
+      finding.ip,
+      finding.rule,
+      finding.reason,
+      finding.count,
+      now,
+      mode === "add" ? 1 : 0,
+    );
+    if (!record) throw new IpwardError("internal", `suspicious record for ${finding.ip} (${finding.rule}) was not stored`);
+    return record;
+  }
+
+  async listSuspicious(filter: SuspiciousFilter = {}): Promise<SuspiciousRecord[]> {
+    const { text, params } = listSuspiciousSql(filter);
+    return this.statement(text).all<SuspiciousRecord>(...params);
+  }
+
+  async getSuspicious(id: number): Promise<SuspiciousRecord | null> {
+    return this.statement(GET_SUSPICIOUS).get<SuspiciousRecord>(id) ?? null;
+  }
+
+  async setSuspiciousStatus(id: number, status: SuspiciousStatus, offences?: number): Promise<SuspiciousRecord | null> {
+    try {
+      return this.statement(SET_SUSPICIOUS_STATUS).get<SuspiciousRecord>(status, offences ?? null, id) ?? null;
+    } catch (error) {
+      if (String(error).includes("UNIQUE")) {
+        throw new IpwardError("conflict", `suspicious record ${id} cannot be reopened: another open record exists for its IP and rule`);
+      }
+      throw error;
+    }
+  }
+
+  async offencesOf(ip: string): Promise<number> {
+    return this.statement(OFFENCES_OF).get<{ n: number }>(ip)?.n ?? 0;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+
+  private statement(text: string): SqlStatement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Opens a connection of its own for detection (its reads of the window then never wait behind the
+ * other connections' statements), with the store's pragmas; migrates if this process is the
+ * first to open the file.
+ */
+export function openDetectionStore(path: string, options: { driver: SqlDriver }): SqliteDetectionStore {
+  const db = options.driver(path);
+  try {
+    for (const pragma of CONNECTION_PRAGMAS) db.exec(pragma);
+    migrate(db);
+    return new SqliteDetectionStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
