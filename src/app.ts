@@ -5,6 +5,8 @@ import { compileTrust } from "./core/ip.ts";
 import { Pipeline } from "./core/pipeline.ts";
 import { type Clock, systemClock } from "./core/ports.ts";
 import { RateLimiter } from "./core/rate-limit.ts";
+import { createDetection, type Detection, detectionSettings, listedBy } from "./core/detection/index.ts";
+import { parseDuration } from "./core/duration.ts";
 import { type GeoService, openGeo } from "./geo/index.ts";
 import { applianceApp } from "./http/appliance.ts";
 import { demoApp } from "./http/demo-app.ts";
@@ -12,6 +14,8 @@ import { createGateway, type FetchHandler } from "./http/gateway.ts";
 import { createCounterStore, type LimiterStore } from "./limiter/index.ts";
 import { openBunSqlite } from "./store/bun-sqlite.ts";
 import { LogWriter } from "./store/log-writer.ts";
+import { openDetectionStore, type SqliteDetectionStore } from "./store/detection-store.ts";
+import { type JobScheduler, scheduleJobs } from "./jobs/schedule.ts";
 import { defaultDbPath, openStore, type SqliteStore } from "./store/sqlite-store.ts";
 
 export interface CreateAppOptions {
@@ -30,6 +34,8 @@ export interface IpwardApp {
   limiterStore: LimiterStore;
   rules: RuleSet;
   pipeline: Pipeline;
+  detection: Detection;
+  detectionStore: SqliteDetectionStore;
   /** The Bun.serve fetch handler: pipeline, then the demo app; the appliance routes under the prefix. */
   fetch: FetchHandler;
   /** Reloads what can change without a restart (geo data; SIGHUP). */
@@ -67,13 +73,43 @@ export async function createApp({ config, clock = systemClock, log = defaultLog 
     rules,
     geo,
     limiter,
-    identity: createJwtVerifier(config.auth.jwt_secret),
+    identity: config.auth.jwt_secret ? createJwtVerifier(config.auth.jwt_secret) : null,
     log: logWriter,
     clock,
     storeQueryString: config.log.query_string,
     storeUserAgent: config.privacy.store_user_agent,
     anonymizeIp: config.privacy.anonymize_ip,
   });
+
+  const detectionStore = openDetectionStore(dbPath, { driver: openBunSqlite });
+  const detection = createDetection({
+    settings: detectionSettings(config.detection),
+    store: detectionStore,
+    decisions: store,
+    ...listedBy(rules, clock),
+    clock,
+    onAction: (action) => log(`detection: ${action.message}`),
+    onError: (error) => log(`detection failed: ${error instanceof Error ? error.message : error}`),
+  });
+  const jobs: JobScheduler = scheduleJobs(
+    [
+      ...(config.detection.enabled
+        ? [{ name: "detection", key: "detection.schedule", pattern: config.detection.schedule, run: () => detection.runScheduled() }]
+        : []),
+      {
+        name: "retention",
+        key: "retention.schedule",
+        pattern: config.retention.schedule,
+        run: () => store.purgeLogs(clock.now() - parseDuration(`${config.retention.days}d`)),
+      },
+    ],
+    log,
+  );
+  if (config.detection.enabled) {
+    detection.scheduled.start();
+    detection.responder.start();
+    if (detection.realtime) pipeline.observe(detection.realtime.observe);
+  }
 
   const startedAt = Date.now();
   const appliance = applianceApp(config.prefix, {
@@ -99,14 +135,20 @@ export async function createApp({ config, clock = systemClock, log = defaultLog 
     limiterStore,
     rules,
     pipeline,
+    detection,
+    detectionStore,
     fetch,
     async reload() {
       await geo?.reload();
       rules.refreshIfChanged();
     },
     async close() {
+      jobs.stop();
+      detection.scheduled.stop();
       rules.stop();
       await logWriter.close();
+      await detection.responder.close();
+      detectionStore.close();
       await limiterStore.close();
       geo?.close();
       store.close();

@@ -47,7 +47,8 @@ export interface PipelineOptions {
   rules: RuleSet;
   geo: GeoReader | null;
   limiter: RateLimiter | null;
-  identity: IdentityResolver;
+  /** Resolves the JWT subject; null when no secret is configured. */
+  identity: IdentityResolver | null;
   log: LogSink;
   clock: Clock;
   storeQueryString: boolean;
@@ -101,19 +102,23 @@ export class Pipeline {
       return verdict;
     }
 
-    const limitRule = limiter?.matchRule(facts.method, facts.path);
-    if (!limiter || !limitRule) return verdict;
-    return this.applyLimit(verdict, facts, limitRule, now);
+    const limitRule = limiter?.matchRule(facts.method, facts.path) ?? null;
+    // The subject is resolved for every authenticated request, not only limited routes, so that
+    // detection sees which user came from where.
+    const identify = facts.authorization !== null && this.options.identity !== null;
+    if (!limitRule && !identify) return verdict;
+    return this.identifyAndLimit(verdict, facts, limitRule, now);
   }
 
-  private async applyLimit(
+  private async identifyAndLimit(
     verdict: Verdict,
     facts: RequestFacts,
-    limitRule: NonNullable<ReturnType<RateLimiter["matchRule"]>>,
+    limitRule: ReturnType<RateLimiter["matchRule"]>,
     now: number,
   ): Promise<Verdict> {
-    const identity = facts.authorization ? await this.options.identity(facts.authorization) : null;
+    const identity = facts.authorization && this.options.identity ? await this.options.identity(facts.authorization) : null;
     verdict.user = identity?.sub ?? null;
+    if (!limitRule) return verdict;
     const outcome = await this.options.limiter!.check({
       rule: limitRule,
       ip: verdict.parsedIp!,
