@@ -23,6 +23,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Where operational messages go (default: stderr). */
   log?: (message: string) => void;
+  /** The protected application; default: the demo app (or the upstream proxy when configured). */
+  application?: (request: Request) => Response | Promise<Response>;
 }
 
 /** A fully wired ipward instance, not yet listening. */
@@ -45,7 +47,7 @@ export interface IpwardApp {
 }
 
 /** The composition root: builds stores, limiter, geo and the HTTP handler from the configuration. */
-export async function createApp({ config, clock = systemClock, log = defaultLog }: CreateAppOptions): Promise<IpwardApp> {
+export async function createApp({ config, clock = systemClock, log = defaultLog, application }: CreateAppOptions): Promise<IpwardApp> {
   const dbPath = defaultDbPath(config.data_dir);
   const store = openStore(dbPath, { driver: openBunSqlite, clock });
   const logWriter = new LogWriter({
@@ -118,13 +120,13 @@ export async function createApp({ config, clock = systemClock, log = defaultLog 
     limiterState: () => limiterStore.state(),
     ruleCounts: () => ({ block: rules.block.size, allow: rules.allow.size }),
   }).compile();
-  const demo = demoApp().compile();
+  const demo = application ? null : demoApp().compile();
 
   const fetch = createGateway({
     pipeline,
     prefix: config.prefix,
     appliance: (request) => appliance.fetch(request),
-    application: (request) => demo.fetch(request),
+    application: application ?? ((request) => demo!.fetch(request)),
   });
 
   return {

@@ -3,6 +3,9 @@ import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
 import { logsCommand } from "./logs.ts";
 import { lookupCommand } from "./lookup.ts";
+import { detectCommand } from "./detect.ts";
+import { suspiciousCommand } from "./suspicious.ts";
+import { forgetCommand, purgeCommand } from "./retention.ts";
 import { ruleCommands } from "./rules.ts";
 import { serveCommand } from "./serve.ts";
 
@@ -29,7 +32,7 @@ const helpCommand: Command = {
 };
 
 const COMMANDS = new Map<string, Command>(
-  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {

@@ -1,4 +1,5 @@
 import type { DecisionRule, LogRow, RuleKind, RuleSource } from "../core/ports.ts";
+import type { SuspiciousRecord } from "../core/detection/ports.ts";
 
 /** A request log row as the CLI `--json` and the API print it (SPEC §5); `user` stays internal. */
 export interface LogJson {
@@ -60,5 +61,30 @@ export function toRuleJson(rule: DecisionRule): RuleJson {
     created_at: isoTime(rule.created_at),
     expires_at: rule.expires_at === null ? null : isoTime(rule.expires_at),
     source: rule.source,
+  };
+}
+
+/** A suspicious-IP record as the CLI `--json` and the API print it (SPEC §5). */
+export interface SuspiciousJson {
+  id: number;
+  ip: string;
+  rule: string;
+  reason: string | null;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  status: SuspiciousRecord["status"];
+}
+
+export function toSuspiciousJson(record: SuspiciousRecord): SuspiciousJson {
+  return {
+    id: record.id,
+    ip: record.ip,
+    rule: record.rule,
+    reason: record.reason ?? null,
+    count: record.count,
+    first_seen: isoTime(record.first_seen),
+    last_seen: isoTime(record.last_seen),
+    status: record.status,
   };
 }
