@@ -79,29 +79,31 @@ export function openStore(path: string, options: OpenStoreOptions): SqliteStore 
 }
 
 /**
- * Appends rows to `out` in LOG_COLUMNS order: the compact form that crosses to the log worker
- * and is bound to the multi-row INSERT.
+ * The rows' values in LOG_COLUMNS order, one row after another: the compact form that crosses to
+ * the log worker and is bound to the multi-row INSERT. Preallocated and index-assigned because it
+ * runs on the request thread (about twice as fast as push).
  */
-export function flattenLogRows(rows: readonly LogRow[], out: SqlValue[] = []): SqlValue[] {
+export function flattenLogRows(rows: readonly LogRow[]): SqlValue[] {
+  const values: SqlValue[] = new Array(rows.length * LOG_FIELD_COUNT);
+  let k = 0;
   for (const row of rows) {
-    out.push(
-      row.ts,
-      row.ip,
-      row.method,
-      row.path,
-      row.status,
-      row.duration_ms,
-      row.user_agent ?? null,
-      row.referer ?? null,
-      row.country_code ?? null,
-      row.country ?? null,
-      row.city ?? null,
-      row.decision,
-      row.rule ?? null,
-      row.user ?? null,
-    );
+    values[k] = row.ts;
+    values[k + 1] = row.ip;
+    values[k + 2] = row.method;
+    values[k + 3] = row.path;
+    values[k + 4] = row.status;
+    values[k + 5] = row.duration_ms;
+    values[k + 6] = row.user_agent ?? null;
+    values[k + 7] = row.referer ?? null;
+    values[k + 8] = row.country_code ?? null;
+    values[k + 9] = row.country ?? null;
+    values[k + 10] = row.city ?? null;
+    values[k + 11] = row.decision;
+    values[k + 12] = row.rule ?? null;
+    values[k + 13] = row.user ?? null;
+    k += LOG_FIELD_COUNT;
   }
-  return out;
+  return values;
 }
 
 /** Rules, request logs and erasure over one SQLite connection. The only place SQL runs. */
