@@ -184,7 +184,8 @@ function workerTarget(
   done: BatchDone,
   died: (error: Error) => void,
 ): BatchTarget {
-  const worker: RefWorker = new Worker(url ?? new URL("./log-writer-worker.ts", import.meta.url));
+  // The literal `new Worker(new URL(…))` shape lets `bun build` rewrite the path for the compiled binary.
+  const worker: RefWorker = url ? new Worker(url) : new Worker(new URL("./log-writer-worker.ts", import.meta.url));
   let outstanding = 0;
   let dead = false;
   let closed: (() => void) | undefined;
