@@ -184,7 +184,8 @@ function workerTarget(
   done: BatchDone,
   died: (error: Error) => void,
 ): BatchTarget {
-  // The literal `new Worker(new URL(…))` shape lets `bun build` rewrite the path for the compiled binary.
+  // In the compiled binary this resolves beside the main module, in the embedded file system; so
+  // build.ts lists log-writer-worker.ts as an entrypoint named "[name].[ext]" (.ts maps to its .js).
   const worker: RefWorker = url ? new Worker(url) : new Worker(new URL("./log-writer-worker.ts", import.meta.url));
   let outstanding = 0;
   let dead = false;
