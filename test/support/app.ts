@@ -24,10 +24,14 @@ export interface TestApp {
 }
 
 /** Builds a full ipward app (real SQLite in a temp dir) and drives it without a listening socket. */
-export async function testApp(rawConfig: Record<string, unknown> = {}, clock?: Clock): Promise<TestApp> {
+export async function testApp(
+  rawConfig: Record<string, unknown> = {},
+  clock?: Clock,
+  application?: (request: Request) => Response | Promise<Response>,
+): Promise<TestApp> {
   const dir = tempDir("ipward-app-");
   const config = validateConfig({ data_dir: dir.path, ...rawConfig });
-  const app = await createApp({ config, clock, log: () => {} });
+  const app = await createApp({ config, clock, log: () => {}, application });
   return {
     app,
     dataDir: dir.path,
