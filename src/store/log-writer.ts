@@ -186,7 +186,10 @@ function workerTarget(
 ): BatchTarget {
   // In the compiled binary this resolves beside the main module, in the embedded file system; so
   // build.ts lists log-writer-worker.ts as an entrypoint named "[name].[ext]" (.ts maps to its .js).
-  const worker: RefWorker = url ? new Worker(url) : new Worker(new URL("./log-writer-worker.ts", import.meta.url));
+  // type "module": Deno refuses classic workers; Bun accepts both.
+  const worker: RefWorker = url
+    ? new Worker(url, { type: "module" })
+    : new Worker(new URL("./log-writer-worker.ts", import.meta.url), { type: "module" });
   let outstanding = 0;
   let dead = false;
   let closed: (() => void) | undefined;
