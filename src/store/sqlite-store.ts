@@ -106,7 +106,7 @@ export function flattenLogRows(rows: readonly LogRow[]): SqlValue[] {
   return values;
 }
 
-/** Rules, request logs and erasure over one SQLite connection. The only place SQL runs. */
+/** Rules, request logs and erasure over one SQLite connection (its SQL text is in sql.ts). */
 export class SqliteStore implements DecisionStore {
   private readonly clock: Clock;
   private readonly statements = new Map<string, SqlStatement>();
