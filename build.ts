@@ -16,6 +16,10 @@ const started = performance.now();
 const result = await Bun.build({
   entrypoints: ["src/main.ts", "src/store/log-writer-worker.ts"],
   compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
+  // Every entrypoint at the root of the embedded file system, beside the main one: bundled code
+  // sees the main module's import.meta.url, so LogWriter's `new URL("./log-writer-worker.ts",
+  // import.meta.url)` must find the worker there.
+  naming: { entry: "[name].[ext]" },
   target: "bun",
   format: "esm",
   minify: true,
