@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { HitResult } from "../../src/core/ports.ts";
-import { createCounterStore, FallbackStore, type LimiterStore, MemoryStore, RedisStore } from "../../src/limiter/index.ts";
+import { createCounterStore, FallbackStore, type LimiterStore, MemoryStore } from "../../src/limiter/index.ts";
+import { RedisStore } from "../../src/limiter/redis-store.ts";
 
 const TIMEOUT_MS = 50;
 /** Timer and scheduling slack on a busy test machine. */
