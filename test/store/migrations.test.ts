@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { isIpwardError } from "../../src/core/errors.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../../src/store/migrations.ts";
@@ -6,11 +6,11 @@ import { defaultDbPath, openStore } from "../../src/store/sqlite-store.ts";
 import { drivers, tempDir } from "./fixtures.ts";
 
 describe.each(drivers)("migrations (%s)", (_name, driver) => {
-  let temp = tempDir();
-  afterEach(() => {
-    temp.cleanup();
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
     temp = tempDir();
   });
+  afterEach(() => temp.cleanup());
 
   test("versions are consecutive from 1", () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_m, i) => i + 1));
