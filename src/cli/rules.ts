@@ -63,7 +63,7 @@ function addCommand(name: string, list: RuleList, spec: TargetSpec, verb: string
 function removeCommand(name: string, list: RuleList, spec: TargetSpec, done: string): Command {
   return {
     name,
-    summary: `remove a ${list} rule`,
+    summary: `remove ${list === "allow" ? "an" : "a"} ${list} rule`,
     usage: `ipward ${name} <${spec.noun.replaceAll(" ", "-").toLowerCase()}> [--data-dir DIR]`,
     async run(args: string[], io: CliIo) {
       const { values, positionals } = parseCommandArgs(name, args, REMOVE_OPTIONS, 1);
