@@ -157,7 +157,7 @@ export function markdownSection(results: ScenarioResult[], machine: Machine, set
     .filter((r): r is MeasuredScenario => r.status === "measured")
     .flatMap((r) => [loggingLine(r), ...r.warnings].filter((line): line is string => line !== null).map((line) => `- ${r.scenario.name}: ${line}`));
   return [
-    `## ${when.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    `### ${when.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
     `- machine: ${machine.cores} cores (\`nproc\`), ${machine.cpuModel}, ${machine.kernel}`,
     `- Bun ${machine.bunVersion} (baseline and ipward); ipward at ${machine.commit}`,
