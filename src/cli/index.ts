@@ -8,6 +8,7 @@ import { suspiciousCommand } from "./suspicious.ts";
 import { forgetCommand, purgeCommand } from "./retention.ts";
 import { ruleCommands } from "./rules.ts";
 import { serveCommand } from "./serve.ts";
+import { systemdCommand } from "./systemd.ts";
 
 const versionCommand: Command = {
   name: "version",
@@ -32,7 +33,7 @@ const helpCommand: Command = {
 };
 
 const COMMANDS = new Map<string, Command>(
-  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, systemdCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {
