@@ -1,7 +1,9 @@
+import type { WebSocketHandler } from "bun";
 import type { Config } from "./config/schema.ts";
 import { RuleSet } from "./core/decisions.ts";
 import { createJwtVerifier } from "./core/identity.ts";
-import { compileTrust } from "./core/ip.ts";
+import { compileTrust, type TrustFn } from "./core/ip.ts";
+import { Metrics, type MetricsSources } from "./core/metrics.ts";
 import { Pipeline } from "./core/pipeline.ts";
 import { type Clock, systemClock } from "./core/ports.ts";
 import { RateLimiter } from "./core/rate-limit.ts";
@@ -10,7 +12,10 @@ import { parseDuration } from "./core/duration.ts";
 import { type GeoService, openGeo } from "./geo/index.ts";
 import { applianceApp } from "./http/appliance.ts";
 import { demoApp } from "./http/demo-app.ts";
+import { createForwardAuth } from "./http/forward-auth.ts";
 import { createGateway, type FetchHandler } from "./http/gateway.ts";
+import { createMetricsHandler } from "./http/metrics.ts";
+import { createProxy } from "./http/proxy.ts";
 import { createCounterStore, type LimiterStore } from "./limiter/index.ts";
 import { openBunSqlite } from "./store/bun-sqlite.ts";
 import { LogWriter } from "./store/log-writer.ts";
@@ -27,27 +32,40 @@ export interface CreateAppOptions {
   application?: (request: Request) => Response | Promise<Response>;
 }
 
-/** A fully wired ipward instance, not yet listening. */
-export interface IpwardApp {
+/** The pipeline and what it runs on, without an HTTP surface: shared by the server and the Elysia plugin. */
+export interface IpwardCore {
   config: Config;
   store: SqliteStore;
   logWriter: LogWriter;
   geo: GeoService | null;
   limiterStore: LimiterStore;
   rules: RuleSet;
+  trust: TrustFn;
   pipeline: Pipeline;
   detection: Detection;
   detectionStore: SqliteDetectionStore;
-  /** The Bun.serve fetch handler: pipeline, then the demo app; the appliance routes under the prefix. */
-  fetch: FetchHandler;
+  /** Prometheus counters, already observing the pipeline; `metrics.detection(rule)` counts a detection. */
+  metrics: Metrics;
+  /** What /_ipward/metrics reads at scrape time. */
+  metricsSources: MetricsSources;
+  /** Unix ms at which the core was built. */
+  startedAt: number;
   /** Reloads what can change without a restart (geo data; SIGHUP). */
   reload(): Promise<void>;
   /** Drains the request log and releases every resource. */
   close(): Promise<void>;
 }
 
-/** The composition root: builds stores, limiter, geo and the HTTP handler from the configuration. */
-export async function createApp({ config, clock = systemClock, log = defaultLog, application }: CreateAppOptions): Promise<IpwardApp> {
+/** A fully wired ipward instance, not yet listening. */
+export interface IpwardApp extends IpwardCore {
+  /** The Bun.serve fetch handler: pipeline, then the application (demo app or upstream proxy); the appliance routes under the prefix. */
+  fetch: FetchHandler;
+  /** The Bun.serve WebSocket handler in proxy mode (upgrades pass through to the upstream); null otherwise. */
+  websocket: WebSocketHandler<unknown> | null;
+}
+
+/** Builds stores, limiter, geo, rules, detection, jobs, the pipeline and its metrics from the configuration. */
+export async function buildCore({ config, clock = systemClock, log = defaultLog }: Omit<CreateAppOptions, "application">): Promise<IpwardCore> {
   const dbPath = defaultDbPath(config.data_dir);
   const store = openStore(dbPath, { driver: openBunSqlite, clock });
   const logWriter = new LogWriter({
@@ -70,8 +88,9 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
   const rules = new RuleSet(store, { clock, onError: (error) => log(`reloading rules failed, keeping the previous ones: ${error}`) });
   rules.start(250);
 
+  const trust = compileTrust(config.trust_proxy);
   const pipeline = new Pipeline({
-    trust: compileTrust(config.trust_proxy),
+    trust,
     rules,
     geo,
     limiter,
@@ -83,6 +102,9 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
     anonymizeIp: config.privacy.anonymize_ip,
   });
 
+  const metrics = new Metrics();
+  pipeline.observe(metrics.observer);
+
   const detectionStore = openDetectionStore(dbPath, { driver: openBunSqlite });
   const detection = createDetection({
     settings: detectionSettings(config.detection),
@@ -90,7 +112,10 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
     decisions: store,
     ...listedBy(rules, clock),
     clock,
-    onAction: (action) => log(`detection: ${action.message}`),
+    onAction: (action) => {
+      if (action.action !== "skip") metrics.detection(action.rule);
+      log(`detection: ${action.message}`);
+    },
     onError: (error) => log(`detection failed: ${error instanceof Error ? error.message : error}`),
   });
   const jobs: JobScheduler = scheduleJobs(
@@ -114,20 +139,13 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
   }
 
   const startedAt = Date.now();
-  const appliance = applianceApp(config.prefix, {
+  const metricsSources: MetricsSources = {
     startedAt,
+    now: () => Date.now(),
     logStats: () => logWriter.stats(),
-    limiterState: () => limiterStore.state(),
+    limiterStats: () => limiterStore.stats(),
     ruleCounts: () => ({ block: rules.block.size, allow: rules.allow.size }),
-  }).compile();
-  const demo = application ? null : demoApp().compile();
-
-  const fetch = createGateway({
-    pipeline,
-    prefix: config.prefix,
-    appliance: (request) => appliance.fetch(request),
-    application: application ?? ((request) => demo!.fetch(request)),
-  });
+  };
 
   return {
     config,
@@ -136,10 +154,13 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
     geo,
     limiterStore,
     rules,
+    trust,
     pipeline,
     detection,
     detectionStore,
-    fetch,
+    metrics,
+    metricsSources,
+    startedAt,
     async reload() {
       await geo?.reload();
       rules.refreshIfChanged();
@@ -156,6 +177,35 @@ export async function createApp({ config, clock = systemClock, log = defaultLog,
       store.close();
     },
   };
+}
+
+/** The composition root: the core plus the HTTP handler (application, appliance routes, forward auth, metrics). */
+export async function createApp({ application, ...options }: CreateAppOptions): Promise<IpwardApp> {
+  const core = await buildCore(options);
+  const { config, pipeline, logWriter, limiterStore, rules } = core;
+  const appliance = applianceApp(config.prefix, {
+    startedAt: core.startedAt,
+    logStats: () => logWriter.stats(),
+    limiterState: () => limiterStore.state(),
+    ruleCounts: () => ({ block: rules.block.size, allow: rules.allow.size }),
+  }).compile();
+  const proxy = !application && config.upstream ? createProxy({ upstream: config.upstream, trust: core.trust }) : null;
+  const demo = application || proxy ? null : demoApp().compile();
+  const forwardAuth = createForwardAuth(pipeline);
+
+  const fetch = createGateway({
+    pipeline,
+    prefix: config.prefix,
+    appliance: (request) => appliance.fetch(request),
+    application: application ?? (proxy ? (request, verdict, facts) => proxy.forward(request, verdict, facts) : (request) => demo!.fetch(request)),
+    routes: {
+      [`${config.prefix}/check`]: (request, server) => forwardAuth(request, server.requestIP(request)?.address ?? ""),
+      [`${config.prefix}/metrics`]: createMetricsHandler(core.metrics, core.metricsSources),
+    },
+    upgrade: proxy ? (request, verdict, facts) => proxy.connectWebSocket(request, verdict, facts) : undefined,
+  });
+
+  return { ...core, fetch, websocket: proxy ? (proxy.websocket as WebSocketHandler<unknown>) : null };
 }
 
 function defaultLog(message: string): void {

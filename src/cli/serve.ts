@@ -26,7 +26,7 @@ export const serveCommand: Command = {
     const app = await createApp({ config });
     let server;
     try {
-      server = listen({ host: config.host, port: config.port, fetch: app.fetch });
+      server = listen({ host: config.host, port: config.port, fetch: app.fetch, websocket: app.websocket ?? undefined });
     } catch (error) {
       await app.close();
       throw error;
