@@ -59,17 +59,3 @@ export function printRows(io: CliIo, rows: readonly object[], json: boolean, col
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
   io.stdout(`${[line(columns), ...cells.map(line)].join("\n")}\n`);
 }
-
-/**
- * Formats rows as RFC 4180 CSV with a header line. Text cells that a spreadsheet would run as a
- * formula (leading = + - @ tab) get a leading apostrophe: paths and user agents come from attackers.
- */
-export function toCsv(rows: readonly object[], columns: string[]): string {
-  const cell = (v: unknown) => {
-    if (v === null || v === undefined) return "";
-    let s = String(v);
-    if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])).join(","))].join("\r\n")}\r\n`;
-}

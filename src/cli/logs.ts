@@ -1,9 +1,10 @@
-import { parseDuration } from "../core/duration.ts";
 import { IpwardError } from "../core/errors.ts";
+import { toCsv } from "../core/csv.ts";
 import { normalizeIp } from "../core/ip.ts";
+import { parseTimeOrAgo } from "../core/time.ts";
 import { toLogJson } from "../store/json.ts";
 import { withStore } from "./data.ts";
-import { type CliIo, type Command, DATA_OPTIONS, parseCommandArgs, printRows, toCsv } from "./io.ts";
+import { type CliIo, type Command, DATA_OPTIONS, parseCommandArgs, printRows } from "./io.ts";
 
 const LOGS_OPTIONS = {
   ...DATA_OPTIONS,
@@ -19,16 +20,6 @@ const ALL_COLUMNS = [
   "country_code", "country", "city", "decision", "rule",
 ];
 const TABLE_COLUMNS = ["ts", "ip", "method", "path", "status", "decision", "rule", "country_code", "city"];
-
-/** Reads `--since`: a duration back from now ("1h") or an ISO 8601 time. */
-export function parseSince(text: string, now: number): number {
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    const time = Date.parse(text);
-    if (Number.isNaN(time)) throw new IpwardError("invalid_input", `invalid --since "${text}": not a valid ISO 8601 time`);
-    return time;
-  }
-  return now - parseDuration(text, "--since");
-}
 
 /** Reads a positive whole number option. */
 export function parseLimit(text: string, flag: string): number {
@@ -47,7 +38,7 @@ export const logsCommand: Command = {
     if (values.json && values.csv) throw new IpwardError("usage", "logs: choose one of --json and --csv");
     const ip = values.ip === undefined ? undefined : normalizeIp(values.ip);
     if (ip === null) throw new IpwardError("invalid_ip", `logs: invalid --ip "${values.ip}": expected an IPv4 or IPv6 address`);
-    const since = values.since === undefined ? undefined : parseSince(values.since, Date.now());
+    const since = values.since === undefined ? undefined : parseTimeOrAgo(values.since, Date.now(), "--since");
     const limit = values.limit === undefined ? 100 : parseLimit(values.limit, "--limit");
 
     return withStore(values, io, (store) => {

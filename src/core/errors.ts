@@ -2,6 +2,7 @@
 export type ErrorCode =
   | "invalid_ip"
   | "invalid_input"
+  | "unprocessable"
   | "invalid_config"
   | "usage"
   | "not_found"

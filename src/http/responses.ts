@@ -14,6 +14,7 @@ export function problemResponse(body: Problem, headers: Record<string, string> |
 const STATUS_BY_CODE: Record<ErrorCode, [number, string]> = {
   invalid_ip: [400, "Bad Request"],
   invalid_input: [400, "Bad Request"],
+  unprocessable: [422, "Unprocessable Content"],
   invalid_config: [400, "Bad Request"],
   usage: [400, "Bad Request"],
   not_found: [404, "Not Found"],
@@ -32,7 +33,15 @@ const STATUS_BY_CODE: Record<ErrorCode, [number, string]> = {
 export function errorToProblem(error: unknown): Problem {
   if (error instanceof IpwardError) {
     const [status, title] = STATUS_BY_CODE[error.code];
-    return problem(status, error.code.replaceAll("_", "-"), title, error.message);
+    return problem(status, error.code.replaceAll("_", "-"), title, error.message, extensionsOf(error.details));
   }
   return problem(500, "internal", "Internal Server Error", "An unexpected error occurred.");
+}
+
+const PROBLEM_MEMBERS = new Set(["type", "title", "status", "detail", "instance"]);
+
+/** An error's details as problem extension members (RFC 9457 §3.2), never overriding the standard ones. */
+function extensionsOf(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details) return {};
+  return Object.fromEntries(Object.entries(details).filter(([name]) => !PROBLEM_MEMBERS.has(name)));
 }

@@ -118,6 +118,7 @@ export const UPSERT_RULE = `INSERT INTO decision_rule (list, target, kind, reaso
   RETURNING ${ruleColumns}`;
 
 export const DELETE_RULE = "DELETE FROM decision_rule WHERE list = ? AND target = ?";
+export const DELETE_RULE_BY_ID = "DELETE FROM decision_rule WHERE list = ? AND id = ?";
 export const RULES_CHANGE_COUNTER = "SELECT value FROM change_counter WHERE name = 'decision_rule'";
 export const DATA_VERSION = "PRAGMA data_version";
 /** Run before closing: lets SQLite refresh the planner statistics it needs. */

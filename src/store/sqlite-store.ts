@@ -148,6 +148,13 @@ export class SqliteStore implements DecisionStore {
     return changes;
   }
 
+  /** Removes the rule with this id from `list`; returns how many were removed (0 or 1). */
+  removeRuleById(list: RuleList, id: number): number {
+    const { changes } = this.statement(sql.DELETE_RULE_BY_ID).run(list, id);
+    if (changes > 0) this.ownRuleWrite = true;
+    return changes;
+  }
+
   /**
    * Changes whenever any connection, in any process, changes the rules. PRAGMA data_version is the
    * cheap gate (it moves only on other connections' commits, including log inserts); the rule
