@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { killChildren } from "./lib/children.ts";
+import { cleanUp } from "./lib/cleanup.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { parseOptions, USAGE, UsageError } from "./lib/options.ts";
 import { formatScenario, formatSummary, markdownSection, type RunSettings, settingsLine } from "./lib/report.ts";
@@ -15,8 +15,8 @@ const repoRoot = join(import.meta.dir, "..");
 const RESULTS_FILE = join(repoRoot, "bench", "RESULTS.md");
 
 function onSignal(signal: NodeJS.Signals) {
-  killChildren();
-  process.stderr.write(`\nbench: ${signal}, servers and wrk killed\n`);
+  cleanUp();
+  process.stderr.write(`\nbench: ${signal}, servers and wrk killed, temporary files removed\n`);
   process.exit(130);
 }
 process.on("SIGINT", onSignal);
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (error) {
-  killChildren();
+  cleanUp();
   process.stderr.write(`bench: ${(error as Error).message}\n`);
   process.exitCode = 1;
 }

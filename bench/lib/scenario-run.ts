@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeTempDir, removeTempDir } from "./cleanup.ts";
 import { CpuMeter, settle } from "./cpu.ts";
 import type { BenchOptions } from "./options.ts";
 import { deleteKeys, localRedisPid, redisProblem } from "./redis.ts";
@@ -123,7 +123,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
     const problem = await redisProblem(options.redisUrl);
     if (problem !== null) return { status: "skipped", scenario, reason: problem };
   }
-  const dir = mkdtempSync(join(tmpdir(), `ipward-bench-${scenario.name}-`));
+  const dir = makeTempDir(`ipward-bench-${scenario.name}-`);
   const redisKeyPrefix = `ipward-bench-${crypto.randomUUID().slice(0, 8)}:`;
   const servers: ServerProcess[] = [];
   let redisCleaned = !usesRedis;
@@ -149,7 +149,14 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
 
     const drive = async (server: ServerProcess, seconds: number): Promise<RunResult> => {
       const start = meter.sample();
-      const wrkResult = await runWrk(server.url, script, load, seconds);
+      let wrkResult: WrkResult;
+      try {
+        wrkResult = await runWrk(server.url, script, load, seconds);
+      } catch (error) {
+        const { exitCode, signalCode } = server.child;
+        if (exitCode === null && signalCode === null) throw error;
+        throw new Error(`${server.label} exited (${exitCode ?? signalCode}) during the benchmark:\n${outputTail(server)}`);
+      }
       const usage = meter.since(start, wrkResult.seconds, wrkResult.wrkCpuSeconds);
       const total = totals.get(server) as ServerTotals;
       total.runs += 1;
@@ -243,6 +250,6 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
   } finally {
     await Promise.all(servers.map((server) => stopServer(server, 5_000)));
     if (!redisCleaned) await deleteKeys(options.redisUrl, redisKeyPrefix).catch(() => 0);
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { spawnChild } from "./children.ts";
+import { spawnChild } from "./cleanup.ts";
 
 /** A server under test, running as its own process on 127.0.0.1. */
 export interface ServerProcess {

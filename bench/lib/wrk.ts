@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnChild } from "./children.ts";
+import { spawnChild } from "./cleanup.ts";
 
 const WRK_DIR = join(import.meta.dir, "..", "wrk");
 
