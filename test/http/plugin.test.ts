@@ -138,11 +138,20 @@ describe("configuration and shutdown", () => {
     const plugin = ipward({ data_dir: dir.path, log: { flush_ms: 60_000 } }, { log: () => {} });
     const own = new Elysia().use(plugin).get("/", () => "ok").listen({ hostname: "127.0.0.1", port: 0 });
     for (let i = 0; i < 25; i++) await fetch(`http://127.0.0.1:${own.server!.port}/`, { headers: { "x-forwarded-for": "203.0.113.77" } });
+    const count = () => {
+      const db = new Database(join(dir.path, "ipward.db"), { readonly: true });
+      try {
+        return (db.query("SELECT count(*) AS n FROM request_log WHERE ip = '203.0.113.77' AND status = 200").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(count()).toBe(0);
+    // flush_ms is a minute: only the drain of close() can write the rows, and app.stop() starts it.
     await own.stop(true);
+    await eventually(() => count() === 25, 5_000, "the rows drained by stop");
     await plugin.close();
-    const db = new Database(join(dir.path, "ipward.db"), { readonly: true });
-    expect((db.query("SELECT count(*) AS n FROM request_log WHERE ip = '203.0.113.77' AND status = 200").get() as { n: number }).n).toBe(25);
-    db.close();
+    expect(count()).toBe(25);
     dir.cleanup();
   });
 });
