@@ -87,6 +87,16 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog 
     : null;
   const rules = new RuleSet(store, { clock, onError: (error) => log(`reloading rules failed, keeping the previous ones: ${error}`) });
   rules.start(250);
+  // With Redis, rule changes reach every instance, each keeping its own SQLite (imported only then).
+  const ruleSync = config.redis.url
+    ? (await import("./store/redis-pubsub.ts")).startRuleSync({
+        url: config.redis.url,
+        keyPrefix: config.redis.key_prefix,
+        store,
+        onApplied: () => rules.refreshIfChanged(),
+        log,
+      })
+    : null;
 
   const trust = compileTrust(config.trust_proxy);
   const pipeline = new Pipeline({
@@ -169,6 +179,7 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog 
       jobs.stop();
       detection.scheduled.stop();
       rules.stop();
+      await ruleSync?.close();
       await logWriter.close();
       await detection.responder.close();
       detectionStore.close();
