@@ -2,6 +2,7 @@ import { IpwardError, isIpwardError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
 import { checkCommand } from "./check.ts";
+import { exportBlocksCommand, importBlocksCommand } from "./import-export.ts";
 import { logsCommand } from "./logs.ts";
 import { lookupCommand } from "./lookup.ts";
 import { detectCommand } from "./detect.ts";
@@ -34,7 +35,7 @@ const helpCommand: Command = {
 };
 
 const COMMANDS = new Map<string, Command>(
-  [serveCommand, ...ruleCommands, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, checkCommand, systemdCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+  [serveCommand, ...ruleCommands, importBlocksCommand, exportBlocksCommand, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, checkCommand, systemdCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {
