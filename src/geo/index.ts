@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { GeoReader } from "../core/ports.ts";
 import { loadBundledDatabases } from "./bundled.ts";
 import { chooseDatabases, DataDirDatabases, familiesOfFileName } from "./data-dir.ts";
@@ -29,8 +30,8 @@ export interface OpenGeoOptions {
 
 export const DEFAULT_GEO_CACHE_SIZE = 50_000;
 
-/** How long the data dir must stay quiet before a change triggers a reload; a copy emits many events. */
-const WATCH_DEBOUNCE_MS = 250;
+/** How often the data dir is checked for new or changed database files. */
+const WATCH_INTERVAL_MS = 1_000;
 
 /** Opens the bundled databases, prefers newer ones from the data dir, and watches it for changes. */
 export async function openGeo(options: OpenGeoOptions): Promise<GeoService> {
@@ -78,35 +79,48 @@ interface DataDirWatcher {
   close(): void;
 }
 
-/** Calls `reload` shortly after a database file in `dataDir` changes; never keeps the process alive. */
+/**
+ * Calls `reload` when a database file in `dataDir` appears, changes or goes away; never keeps the
+ * process alive. It polls (names, sizes and mtimes of the database files, once a second) rather
+ * than using fs.watch, because the data dir also holds the SQLite WAL: a watcher woke ~1,500 times
+ * a second under load just to ignore WAL events.
+ */
 function watchDataDir(dataDir: string, reload: () => Promise<void>, log: (message: string) => void): DataDirWatcher {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let watcher: FSWatcher | undefined;
-  const reloadSoon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      reload().catch((error: unknown) => log(`geo: reload failed: ${errorMessage(error)}`));
-    }, WATCH_DEBOUNCE_MS);
-    timer.unref?.();
-  };
-  try {
-    watcher = watch(dataDir, { persistent: false }, (_event, fileName) => {
-      // The data dir also holds the SQLite database and its WAL, which change on every log batch.
-      if (fileName === null || familiesOfFileName(String(fileName)) !== undefined) reloadSoon();
-    });
-    watcher.on("error", (error) => {
-      log(`geo: stopped watching ${dataDir} (${errorMessage(error)}); send SIGHUP to reload`);
-      watcher?.close();
-    });
-  } catch (error) {
-    log(`geo: cannot watch ${dataDir} (${errorMessage(error)}); send SIGHUP to reload`);
-  }
+  let last = databaseFilesSignature(dataDir);
+  let reloading = false;
+  const timer = setInterval(() => {
+    const now = databaseFilesSignature(dataDir);
+    if (now === last || reloading) return;
+    last = now;
+    reloading = true;
+    reload()
+      .catch((error: unknown) => log(`geo: reload failed: ${errorMessage(error)}`))
+      .finally(() => {
+        reloading = false;
+      });
+  }, WATCH_INTERVAL_MS);
+  timer.unref?.();
   return {
     close() {
-      clearTimeout(timer);
-      watcher?.close();
+      clearInterval(timer);
     },
   };
+}
+
+/** A string that changes whenever a database file in `dataDir` is added, removed or rewritten. */
+function databaseFilesSignature(dataDir: string): string {
+  try {
+    return readdirSync(dataDir)
+      .filter((name) => familiesOfFileName(name) !== undefined)
+      .sort()
+      .map((name) => {
+        const stat = statSync(join(dataDir, name), { throwIfNoEntry: false });
+        return stat ? `${name}:${stat.size}:${stat.mtimeMs}` : name;
+      })
+      .join("|");
+  } catch {
+    return "";
+  }
 }
 
 /** Logs which data-dir database each family switched to (switching back to bundled included). */

@@ -182,13 +182,22 @@ describe("record shapes", () => {
 });
 
 describe("BoundedCache", () => {
-  test("evicts the oldest entry when full", () => {
-    const cache = new BoundedCache<string, number>(2);
-    cache.set("a", 1);
-    cache.set("b", 2);
-    cache.set("a", 3);
-    cache.set("c", 4);
-    expect([cache.get("a"), cache.get("b"), cache.get("c"), cache.size]).toEqual([undefined, 2, 4, 2]);
+  test("drops the oldest generation when full; a hit keeps a key alive", () => {
+    const cache = new BoundedCache<string, number>(4);
+    for (const [key, value] of [["a", 1], ["b", 2], ["c", 3], ["d", 4]] as const) cache.set(key, value);
+    expect(cache.get("a")).toBe(1);
+    cache.set("e", 5);
+    cache.set("f", 6);
+    expect([cache.get("a"), cache.get("b"), cache.get("c"), cache.get("f")]).toEqual([1, undefined, undefined, 6]);
+  });
+
+  test("never holds more than its capacity, with a million distinct keys", () => {
+    const cache = new BoundedCache<number, number>(1000);
+    for (let i = 0; i < 1_000_000; i++) {
+      cache.set(i, i);
+      if (cache.size > 1000) throw new Error(`size ${cache.size} after ${i}`);
+    }
+    expect(cache.get(999_999)).toBe(999_999);
   });
 
   test("capacity 0 keeps nothing", () => {
