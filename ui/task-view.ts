@@ -1,0 +1,33 @@
+import type { Task } from "@lit/task";
+import { html, type TemplateResult } from "lit";
+import { ApiError } from "./api/client.ts";
+
+/** A readable sentence for a failed call. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.detail ? `${error.title}: ${error.detail}` : `${error.title} (HTTP ${error.status})`;
+  if (error instanceof TypeError) return "The server could not be reached. Check the connection and try again.";
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface TaskViewOptions {
+  /** What is loading, for the screen reader announcement ("the logs"). */
+  what: string;
+  /** Keep showing the last result while a refresh runs (live views) instead of "Loading…". */
+  keepPrevious?: boolean;
+}
+
+/** Renders a task's states the same way everywhere: loading line, result, or error with Retry. */
+export function renderTask<T>(task: Task<readonly unknown[], T>, complete: (value: T) => unknown, options: TaskViewOptions): unknown {
+  const loading: TemplateResult = html`<p class="empty" role="status">Loading ${options.what}…</p>`;
+  return task.render({
+    initial: () => loading,
+    pending: () => (options.keepPrevious && task.value !== undefined ? complete(task.value) : loading),
+    complete,
+    error: (error) => html`
+      <div class="error" role="alert">
+        <p>Could not load ${options.what}. ${errorMessage(error)}</p>
+        <button type="button" @click=${() => task.run()}>Retry</button>
+      </div>
+    `,
+  });
+}
