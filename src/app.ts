@@ -17,17 +17,19 @@ import { createGateway, type FetchHandler } from "./http/gateway.ts";
 import { createMetricsHandler } from "./http/metrics.ts";
 import { createProxy } from "./http/proxy.ts";
 import { createCounterStore, type LimiterStore } from "./limiter/index.ts";
-import { openBunSqlite } from "./store/bun-sqlite.ts";
+import { loadDriver, runtimeDriverName } from "./store/drivers.ts";
 import { LogWriter } from "./store/log-writer.ts";
 import { openDetectionStore, type SqliteDetectionStore } from "./store/detection-store.ts";
 import { type JobScheduler, scheduleJobs } from "./jobs/schedule.ts";
-import { defaultDbPath, openStore, type SqliteStore } from "./store/sqlite-store.ts";
+import { defaultDbPath, openStore, type SqlDriver, type SqliteStore } from "./store/sqlite-store.ts";
 
 export interface CreateAppOptions {
   config: Config;
   clock?: Clock;
   /** Where operational messages go (default: stderr). */
   log?: (message: string) => void;
+  /** SQLite binding; default: the running runtime's own (bun:sqlite under Bun, node:sqlite under Deno). */
+  driver?: SqlDriver;
   /** The protected application; default: the demo app (or the upstream proxy when configured). */
   application?: (request: Request) => Response | Promise<Response>;
 }
@@ -35,6 +37,8 @@ export interface CreateAppOptions {
 /** The pipeline and what it runs on, without an HTTP surface: shared by the server and the Elysia plugin. */
 export interface IpwardCore {
   config: Config;
+  /** The SQLite binding every store of this instance opens its connection with. */
+  driver: SqlDriver;
   store: SqliteStore;
   logWriter: LogWriter;
   geo: GeoService | null;
@@ -65,9 +69,11 @@ export interface IpwardApp extends IpwardCore {
 }
 
 /** Builds stores, limiter, geo, rules, detection, jobs, the pipeline and its metrics from the configuration. */
-export async function buildCore({ config, clock = systemClock, log = defaultLog }: Omit<CreateAppOptions, "application">): Promise<IpwardCore> {
+export async function buildCore({ config, clock = systemClock, log = defaultLog, driver: chosenDriver }: Omit<CreateAppOptions, "application">): Promise<IpwardCore> {
+  // Loaded, not imported: the core must not pull bun:sqlite into the Deno entry.
+  const driver = chosenDriver ?? (await loadDriver(runtimeDriverName()));
   const dbPath = defaultDbPath(config.data_dir);
-  const store = openStore(dbPath, { driver: openBunSqlite, clock });
+  const store = openStore(dbPath, { driver, clock });
   const logWriter = new LogWriter({
     path: dbPath,
     batchSize: config.log.batch_size,
@@ -115,7 +121,7 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog 
   const metrics = new Metrics();
   pipeline.observe(metrics.observer);
 
-  const detectionStore = openDetectionStore(dbPath, { driver: openBunSqlite });
+  const detectionStore = openDetectionStore(dbPath, { driver });
   const detection = createDetection({
     settings: detectionSettings(config.detection),
     store: detectionStore,
@@ -159,6 +165,7 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog 
 
   return {
     config,
+    driver,
     store,
     logWriter,
     geo,

@@ -1,4 +1,4 @@
-import { IpwardError, isIpwardError } from "../core/errors.ts";
+import { IpwardError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
 import { checkCommand } from "./check.ts";
@@ -9,6 +9,7 @@ import { detectCommand } from "./detect.ts";
 import { suspiciousCommand } from "./suspicious.ts";
 import { forgetCommand, purgeCommand } from "./retention.ts";
 import { ruleCommands } from "./rules.ts";
+import { runCommand } from "./run.ts";
 import { serveCommand } from "./serve.ts";
 import { systemdCommand } from "./systemd.ts";
 
@@ -44,11 +45,6 @@ function overview(): string {
   return `ipward ${VERSION} — IP tracking and protection\n\nUsage: ipward <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun "ipward help <command>" for a command's options.\n`;
 }
 
-/** Exit codes of SPEC §5, mapped in this one place. */
-function exitCodeFor(error: unknown): number {
-  return isIpwardError(error, "usage", "invalid_ip", "invalid_input", "invalid_config") ? 2 : 1;
-}
-
 /** Runs `ipward <args>` and resolves with the process exit code. */
 export async function runCli(args: string[], io: CliIo): Promise<number> {
   const [name = "serve", ...rest] = args;
@@ -56,13 +52,5 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   if (name === "--version" || name === "-v") return versionCommand.run([], io);
   const command = name.startsWith("-") ? serveCommand : COMMANDS.get(name);
   const commandArgs = name.startsWith("-") ? args : rest;
-  try {
-    if (!command) throw new IpwardError("usage", `unknown command "${name}" (run "ipward help")`);
-    if (commandArgs.includes("--help") || commandArgs.includes("-h")) return helpCommand.run([command.name], io);
-    return await command.run(commandArgs, io);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`ipward: ${isIpwardError(error) ? message : `unexpected error: ${message}`}\n`);
-    return exitCodeFor(error);
-  }
+  return runCommand(command, name, commandArgs, io, (topic) => helpCommand.run([topic.name], io));
 }

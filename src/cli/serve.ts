@@ -1,6 +1,7 @@
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config/load.ts";
-import { listen } from "../http/serve.ts";
+import { type ListenOptions, listen } from "../http/serve.ts";
+import type { SqlDriver } from "../store/sqlite-store.ts";
 import { type CliIo, type Command, parseCommandArgs } from "./io.ts";
 
 const SERVE_OPTIONS = {
@@ -13,6 +14,20 @@ const SERVE_OPTIONS = {
   "trust-proxy": { type: "string" },
 } as const;
 
+/** What serve needs from the runtime: Bun's listener and SQLite by default; src/deno.ts installs Deno's. */
+export interface ServeRuntime {
+  listen(options: ListenOptions): { readonly port: number | undefined; stop(): Promise<void> };
+  /** Default: the running runtime's own binding. */
+  driver?: SqlDriver;
+}
+
+let runtime: ServeRuntime = { listen };
+
+/** Makes `serve` run on another runtime's listener and SQLite driver (the Deno entry). */
+export function useServeRuntime(next: ServeRuntime): void {
+  runtime = next;
+}
+
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the server (default command)",
@@ -23,10 +38,10 @@ export const serveCommand: Command = {
     const { values } = parseCommandArgs("serve", args, SERVE_OPTIONS);
     const { config: configPath, ...flags } = values;
     const config = loadConfig({ flags, configPath, env: io.env, cwd: io.cwd });
-    const app = await createApp({ config });
+    const app = await createApp({ config, driver: runtime.driver });
     let server;
     try {
-      server = listen({ host: config.host, port: config.port, fetch: app.fetch, websocket: app.websocket ?? undefined });
+      server = runtime.listen({ host: config.host, port: config.port, fetch: app.fetch, websocket: app.websocket ?? undefined });
     } catch (error) {
       await app.close();
       throw error;
@@ -41,8 +56,15 @@ export const serveCommand: Command = {
         stopping = true;
         io.stderr(`ipward: ${signal}: draining the request log and stopping\n`);
         await server.stop();
-        await app.close();
-        resolve(0);
+        // A log that cannot be drained must not leave a stopped server hanging on: say so and exit 1.
+        const closed = await app.close().then(
+          () => 0,
+          (error: unknown) => {
+            io.stderr(`ipward: ${signal}: closing failed: ${error instanceof Error ? error.message : String(error)}\n`);
+            return 1;
+          },
+        );
+        resolve(closed);
       };
       process.on("SIGTERM", () => void stop("SIGTERM"));
       process.on("SIGINT", () => void stop("SIGINT"));
