@@ -32,6 +32,8 @@ export interface Verdict {
   headers: Record<string, string> | null;
   /** Set when the request must be refused (403 or 429). */
   refusal: Problem | null;
+  /** When the request was evaluated (ms); its log row carries this time. */
+  time: number;
 }
 
 export type IdentityResolver = (authorization: string | null) => Promise<{ sub: string; tier: string | null } | null>;
@@ -76,6 +78,7 @@ export class Pipeline {
     const parsedIp = resolveClientIp(facts.socketAddress, facts.forwardedFor, trust);
     const ip = parsedIp?.text ?? facts.socketAddress;
     const location = parsedIp && geo ? geo.lookup(parsedIp.text) : null;
+    const now = clock.now();
     const verdict: Verdict = {
       ip,
       parsedIp,
@@ -86,10 +89,10 @@ export class Pipeline {
       user: null,
       headers: null,
       refusal: null,
+      time: now,
     };
     if (!parsedIp) return verdict;
 
-    const now = clock.now();
     const listed = rules.decide(parsedIp, location?.country_code ?? null, now);
     if (listed) {
       verdict.rule = listed.rule.target;
@@ -143,7 +146,7 @@ export class Pipeline {
         ? maskIp(verdict.parsedIp, verdict.parsedIp.family === 4 ? 24 : 48)
         : verdict.ip;
     const row: LogRow = {
-      ts: options.clock.now(),
+      ts: verdict.time,
       ip: storedIp,
       method: facts.method,
       path: options.storeQueryString && facts.query ? `${facts.path}?${facts.query}` : facts.path,

@@ -13,6 +13,8 @@ export class MmdbGeo implements GeoReader {
   private readonly cache: BoundedCache<string, GeoInfo | null>;
   private databases: DatabasePair;
   private readonly failedDatabases = new WeakSet<GeoDatabase>();
+  /** GeoInfo per decoded record: the reader returns the same object for addresses sharing a record. */
+  private readonly infoByRecord = new WeakMap<object, GeoInfo | null>();
 
   constructor(
     databases: DatabasePair,
@@ -52,8 +54,15 @@ export class MmdbGeo implements GeoReader {
     if (ip === null || ipScope(ip) !== "unicast") return null;
     const database = this.databases[ip.family];
     try {
-      const info = geoInfoFromRecord(database.reader.get(ip.text));
-      return info === null ? null : Object.freeze(info);
+      const record = database.reader.get(ip.text);
+      if (record === null || typeof record !== "object") return null;
+      let info = this.infoByRecord.get(record);
+      if (info === undefined) {
+        const mapped = geoInfoFromRecord(record);
+        info = mapped === null ? null : Object.freeze(mapped);
+        this.infoByRecord.set(record, info);
+      }
+      return info;
     } catch (error) {
       // A file damaged past the checks done at open: answer "unknown" rather than fail the request.
       if (!this.failedDatabases.has(database)) {

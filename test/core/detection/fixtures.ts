@@ -61,6 +61,7 @@ export function verdictFor(ip: string, overrides: Partial<Verdict> = {}): Verdic
     user: null,
     headers: null,
     refusal: null,
+    time: 0,
     ...overrides,
   };
 }
