@@ -10,6 +10,8 @@ import { RateLimiter } from "./core/rate-limit.ts";
 import { createDetection, type Detection, detectionSettings, listedBy } from "./core/detection/index.ts";
 import { parseDuration } from "./core/duration.ts";
 import { type GeoService, openGeo } from "./geo/index.ts";
+import { type AdminSurface, createAdminSurface } from "./http/api/admin-app.ts";
+import { adminUi } from "./http/admin-ui.ts";
 import { applianceApp } from "./http/appliance.ts";
 import { demoApp } from "./http/demo-app.ts";
 import { createForwardAuth } from "./http/forward-auth.ts";
@@ -66,6 +68,10 @@ export interface IpwardApp extends IpwardCore {
   fetch: FetchHandler;
   /** The Bun.serve WebSocket handler in proxy mode (upgrades pass through to the upstream); null otherwise. */
   websocket: WebSocketHandler<unknown> | null;
+  /** The admin API, setup page and UI (accounts, sessions, the setup link). */
+  admin: AdminSurface;
+  /** The fetch handler of the `admin.listen` listener (the admin surface only). */
+  adminFetch: FetchHandler;
 }
 
 /** Builds stores, limiter, geo, rules, detection, jobs, the pipeline and its metrics from the configuration. */
@@ -210,11 +216,27 @@ export async function createApp({ application, ...options }: CreateAppOptions): 
   const proxy = !application && config.upstream ? createProxy({ upstream: config.upstream, trust: core.trust }) : null;
   const demo = application || proxy ? null : demoApp().compile();
   const forwardAuth = createForwardAuth(pipeline);
+  const admin = createAdminSurface({
+    prefix: config.prefix,
+    separateListener: config.admin.listen !== null,
+    dbPath: defaultDbPath(config.data_dir),
+    driver: core.driver,
+    store: core.store,
+    trust: core.trust,
+    attempts: limiterStore,
+    suspicious: core.detectionStore,
+    responder: core.detection.responder,
+    geo: core.geo,
+    clock: options.clock ?? systemClock,
+    log: options.log ?? defaultLog,
+    ui: adminUi(config.prefix),
+  });
+  const applianceFetch: FetchHandler = (request) => appliance.fetch(request);
 
   const fetch = createGateway({
     pipeline,
     prefix: config.prefix,
-    appliance: (request) => appliance.fetch(request),
+    appliance: admin.publicHandler(applianceFetch),
     application: application ?? (proxy ? (request, verdict, facts) => proxy.forward(request, verdict, facts) : (request) => demo!.fetch(request)),
     routes: {
       [`${config.prefix}/check`]: (request, server) => forwardAuth(request, server.requestIP(request)?.address ?? ""),
@@ -223,7 +245,17 @@ export async function createApp({ application, ...options }: CreateAppOptions): 
     upgrade: proxy ? (request, verdict, facts) => proxy.connectWebSocket(request, verdict, facts) : undefined,
   });
 
-  return { ...core, fetch, websocket: proxy ? (proxy.websocket as WebSocketHandler<unknown>) : null };
+  return {
+    ...core,
+    fetch,
+    websocket: proxy ? (proxy.websocket as WebSocketHandler<unknown>) : null,
+    admin,
+    adminFetch: admin.listenerHandler(applianceFetch),
+    async close() {
+      admin.close();
+      await core.close();
+    },
+  };
 }
 
 function defaultLog(message: string): void {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { runCli } from "./cli/index.ts";
 import type { CliIo } from "./cli/io.ts";
+import { promptSecret } from "./cli/prompt.ts";
 
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -13,6 +14,7 @@ const io: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   isTTY: Boolean(process.stdin.isTTY),
+  promptSecret,
 };
 
 // `serve` resolves only once the server has drained and stopped, so exiting here is always safe.

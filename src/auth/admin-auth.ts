@@ -4,12 +4,12 @@
  * install. Secrets (passwords, cookie values, tokens) are only ever hashed, compared or returned to
  * their owner — never logged.
  */
-import { validatePassword, validateUsername } from "../core/admin-account.ts";
 import { IpwardError } from "../core/errors.ts";
 import { maskIp, parseIp } from "../core/ip.ts";
 import type { Clock, CounterStore } from "../core/ports.ts";
 import type { AdminSession, AdminStore, ApiTokenRecord } from "../store/admin-store.ts";
-import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
+import { createAccount } from "./accounts.ts";
+import { verifyDecoy, verifyPassword } from "./passwords.ts";
 import { randomSecret, secretsEqual, sha256Hex } from "./secrets.ts";
 
 /** Who made an authenticated API request. */
@@ -156,17 +156,19 @@ export class AdminAuth {
     return setup !== null && setup.expiresAt > this.clock.now() && secretsEqual(token, setup.token) && !this.hasAdmin();
   }
 
-  /** Creates the first admin account through the setup link, which is then used up, and signs it in. */
+  /**
+   * Creates the first admin account through the setup link, which is then used up, and signs it in.
+   * The link is taken before the (slow) hashing so that two submissions cannot both use it; it is
+   * given back if the account cannot be created (a bad username or password).
+   */
   async completeSetup(token: string, username: string, password: string): Promise<SignedIn> {
     if (!this.isSetupToken(token)) {
       throw new IpwardError("forbidden", "this setup link is invalid, expired or already used; run `ipward admin create <user>` instead");
     }
-    validateUsername(username);
-    validatePassword(password);
     const setup = this.setup;
     this.setup = null;
     try {
-      const user = this.store.createUser(username, await hashPassword(password), this.clock.now());
+      const user = await createAccount(this.store, username, password, this.clock.now());
       return this.openSession(user.id, user.username);
     } catch (error) {
       this.setup = setup;

@@ -2,15 +2,24 @@
  * Password hashing: argon2id through Bun.password (PHC strings; Bun picks the parameters and
  * `verify` reads them back from the hash, so stronger defaults later still verify old hashes).
  */
+import { IpwardError } from "../core/errors.ts";
+
+/** Bun's password API; other runtimes (Deno) have no argon2id built in. */
+function passwords(): typeof Bun.password {
+  if (typeof Bun === "undefined") {
+    throw new IpwardError("internal", "admin passwords need argon2id from Bun.password: sign in to ipward running under Bun (or the single binary)");
+  }
+  return Bun.password;
+}
 
 /** Hashes a password with argon2id. */
 export function hashPassword(password: string): Promise<string> {
-  return Bun.password.hash(password, { algorithm: "argon2id" });
+  return passwords().hash(password, { algorithm: "argon2id" });
 }
 
 /** Whether `password` matches a stored hash. */
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return Bun.password.verify(password, hash);
+  return passwords().verify(password, hash);
 }
 
 let decoyHash: Promise<string> | null = null;
@@ -21,6 +30,6 @@ let decoyHash: Promise<string> | null = null;
  */
 export async function verifyDecoy(password: string): Promise<false> {
   decoyHash ??= hashPassword(crypto.randomUUID());
-  await Bun.password.verify(password, await decoyHash);
+  await verifyPassword(password, await decoyHash);
   return false;
 }

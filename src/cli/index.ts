@@ -1,6 +1,7 @@
 import { IpwardError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
+import { adminCommand } from "./admin.ts";
 import { checkCommand } from "./check.ts";
 import { exportBlocksCommand, importBlocksCommand } from "./import-export.ts";
 import { logsCommand } from "./logs.ts";
@@ -36,7 +37,7 @@ const helpCommand: Command = {
 };
 
 const COMMANDS = new Map<string, Command>(
-  [serveCommand, ...ruleCommands, importBlocksCommand, exportBlocksCommand, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, checkCommand, systemdCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
+  [serveCommand, ...ruleCommands, importBlocksCommand, exportBlocksCommand, logsCommand, lookupCommand, detectCommand, suspiciousCommand, purgeCommand, forgetCommand, checkCommand, systemdCommand, adminCommand, versionCommand, helpCommand].map((c) => [c.name, c]),
 );
 
 function overview(): string {

@@ -9,6 +9,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   cwd: string;
   isTTY: boolean;
+  /** Asks for a secret on the terminal without echoing it (only when stdin is a terminal). */
+  promptSecret?: (prompt: string) => Promise<string>;
 }
 
 /** One `ipward <command>`. */

@@ -1,5 +1,6 @@
 import { createApp } from "../app.ts";
 import { loadConfig } from "../config/load.ts";
+import { parseAdminListen } from "../http/api/admin-app.ts";
 import { type ListenOptions, listen } from "../http/serve.ts";
 import type { SqlDriver } from "../store/sqlite-store.ts";
 import { type CliIo, type Command, parseCommandArgs } from "./io.ts";
@@ -48,6 +49,24 @@ export const serveCommand: Command = {
     }
     const mode = config.upstream ? `proxy to ${config.upstream}` : "demo app";
     io.stderr(`ipward: listening on http://${hostForUrl(config.host)}:${server.port} (${mode}), data in ${config.data_dir}\n`);
+    let adminServer = null;
+    let adminBase = `http://${hostForUrl(config.host)}:${server.port}`;
+    if (config.admin.listen !== null) {
+      try {
+        const address = parseAdminListen(config.admin.listen, config.host);
+        adminServer = runtime.listen({ host: address.host, port: address.port, fetch: app.adminFetch });
+        adminBase = `http://${hostForUrl(address.host)}:${adminServer.port}`;
+      } catch (error) {
+        await server.stop();
+        await app.close();
+        throw error;
+      }
+      io.stderr(`ipward: admin listening on ${adminBase}${config.prefix}/ (admin.listen; not served on the public port)\n`);
+    }
+    const setupUrl = app.admin.setupUrl(adminBase);
+    if (setupUrl !== null) {
+      io.stderr(`ipward: no admin account yet: create the first one at ${setupUrl} (one use, valid 24 h), or run "ipward admin create <user>"\n`);
+    }
 
     return new Promise<number>((resolve) => {
       let stopping = false;
@@ -56,6 +75,7 @@ export const serveCommand: Command = {
         stopping = true;
         io.stderr(`ipward: ${signal}: draining the request log and stopping\n`);
         await server.stop();
+        await adminServer?.stop();
         // A log that cannot be drained must not leave a stopped server hanging on: say so and exit 1.
         const closed = await app.close().then(
           () => 0,

@@ -41,15 +41,16 @@ export interface IpCounts {
 export const TOP_LIMIT = 10;
 
 // Every query filters on ts first so that SQLite walks the (ts, ip) index over the range only.
+// Numbers bound by node:sqlite arrive as REAL: the casts keep the bucket division an integer one.
 const RANGE = "FROM request_log WHERE ts >= ?1 AND ts < ?2";
-const SERIES = `SELECT (ts / ?3) * ?3 AS ts, count(*) AS requests,
+const SERIES = `SELECT (ts / CAST(?3 AS INTEGER)) * CAST(?3 AS INTEGER) AS ts, count(*) AS requests,
   sum(decision = 'block') AS blocked, sum(decision = 'limit') AS limited ${RANGE} GROUP BY 1`;
 const UNIQUE_IPS = `SELECT count(DISTINCT ip) AS n ${RANGE}`;
 const TOP_COUNTRIES = `SELECT country_code, max(country) AS country, count(*) AS requests ${RANGE}
-  AND country_code IS NOT NULL GROUP BY country_code ORDER BY requests DESC, country_code LIMIT ?3`;
+  AND country_code IS NOT NULL GROUP BY country_code ORDER BY requests DESC, country_code LIMIT CAST(?3 AS INTEGER)`;
 const TOP_IPS = `SELECT ip, count(*) AS requests, max(country_code) AS country_code ${RANGE}
-  GROUP BY ip ORDER BY requests DESC, ip LIMIT ?3`;
-const TOP_PATHS = `SELECT path, count(*) AS requests ${RANGE} GROUP BY path ORDER BY requests DESC, path LIMIT ?3`;
+  GROUP BY ip ORDER BY requests DESC, ip LIMIT CAST(?3 AS INTEGER)`;
+const TOP_PATHS = `SELECT path, count(*) AS requests ${RANGE} GROUP BY path ORDER BY requests DESC, path LIMIT CAST(?3 AS INTEGER)`;
 const STATUS_MIX = `SELECT status / 100 AS class, count(*) AS requests ${RANGE} GROUP BY 1 ORDER BY 1`;
 const IP_COUNTS = `SELECT count(*) AS requests, coalesce(sum(decision = 'block'), 0) AS blocked,
   coalesce(sum(decision = 'limit'), 0) AS limited, min(ts) AS first_seen, max(ts) AS last_seen
