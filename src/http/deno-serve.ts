@@ -66,8 +66,11 @@ export function listenDeno({ host, port, fetch }: ListenOptions): ListeningServe
   };
 }
 
-/** The part of Bun's Server the handlers use: the client's socket address. */
+/**
+ * The part of Bun's Server the handlers use: the client's socket address. WebSocket pass-through
+ * (proxy mode) needs Bun's server; here `upgrade` declines, as Bun's does for a request it cannot upgrade.
+ */
 function socketOf(remote: DenoNetAddr): Server<unknown> {
   const address = { address: remote.hostname, family: remote.hostname.includes(":") ? "IPv6" : "IPv4", port: remote.port };
-  return { requestIP: () => address } as unknown as Server<unknown>;
+  return { requestIP: () => address, upgrade: () => false } as unknown as Server<unknown>;
 }
