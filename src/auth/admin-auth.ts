@@ -35,7 +35,7 @@ export interface AdminAuthOptions {
   clock: Clock;
   /** Idle lifetime of a session; each use pushes the expiry this far ahead. Default 12 h. */
   sessionTtlMs?: number;
-  /** Sign-in attempts allowed per client IP and, separately, per username. Default 5 per 15 min. */
+  /** Failed sign-ins allowed per client IP and, separately, per username. Default 5 per 15 min. */
   signInLimit?: SignInLimit;
   /** How long a setup link stays valid. Default 24 h. */
   setupTtlMs?: number;
@@ -51,6 +51,8 @@ const TOUCH_EVERY_MS = 60_000;
 /** Longer cookie or token values are not ours; they are refused without hashing. */
 const MAX_SECRET_LENGTH = 128;
 const FAILED_SIGN_IN = "invalid username or password";
+/** Locked sign-in keys remembered at most; the oldest go first beyond it. */
+const MAX_LOCKS = 10_000;
 
 /** Accounts, sessions, API tokens and the setup link of one ipward instance. */
 export class AdminAuth {
@@ -60,6 +62,8 @@ export class AdminAuth {
   private readonly signInLimit: SignInLimit;
   private readonly setupTtlMs: number;
   private setup: { token: string; expiresAt: number } | null = null;
+  /** Sign-in budgets spent (by client IP or username) → when attempts are taken again. */
+  private readonly lockedUntil = new Map<string, number>();
 
   constructor(private readonly options: AdminAuthOptions) {
     this.store = options.store;
@@ -70,17 +74,22 @@ export class AdminAuth {
   }
 
   /**
-   * Checks a username and password. Every attempt counts against the client IP's and the
-   * username's budget ("rate_limited" with `retry_after_s` once spent); a wrong password and an
-   * unknown user fail alike, in the same time ("unauthorized").
+   * Checks a username and password. A wrong password and an unknown user fail alike, in the same
+   * time ("unauthorized"). Failures count against the client IP's and the username's budget; once
+   * either is spent, attempts are refused before any password is checked ("rate_limited" with
+   * `retry_after_s`). Successful sign-ins cost nothing, so an admin is not locked out by signing in.
    */
   async signIn(username: string, password: string, clientIp: string): Promise<SignedIn> {
-    await this.countAttempt(`ip:${attemptKeyOfIp(clientIp)}`);
-    await this.countAttempt(`user:${username}`);
+    const keys = [`ip:${attemptKeyOfIp(clientIp)}`, `user:${username}`];
+    const now = this.clock.now();
+    for (const key of keys) this.refuseIfLocked(key, now);
     const user = this.store.findUser(username);
     const valid = user ? await verifyPassword(password, user.password_hash) : await verifyDecoy(password);
-    if (!user || !valid) throw new IpwardError("unauthorized", FAILED_SIGN_IN);
-    return this.openSession(user.id, user.username);
+    if (user && valid) return this.openSession(user.id, user.username);
+    let refusedUntil = 0;
+    for (const key of keys) refusedUntil = Math.max(refusedUntil, await this.countFailure(key, now));
+    if (refusedUntil > 0) throw rateLimited(refusedUntil - now);
+    throw new IpwardError("unauthorized", FAILED_SIGN_IN);
   }
 
   /** The live session a cookie value belongs to (its expiry pushed ahead), or null. */
@@ -192,14 +201,39 @@ export class AdminAuth {
     return { cookieValue, session };
   }
 
-  private async countAttempt(key: string): Promise<void> {
-    const { attempts, windowMs } = this.signInLimit;
-    const hit = await this.options.attempts.hit(`admin-sign-in:${key}`, attempts, windowMs, this.clock.now());
-    if (!hit.allowed) {
-      const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
-      throw new IpwardError("rate_limited", `too many sign-in attempts; try again in ${retryAfter} s`, { retry_after_s: retryAfter });
-    }
+  private refuseIfLocked(key: string, now: number): void {
+    const until = this.lockedUntil.get(key);
+    if (until === undefined) return;
+    if (until > now) throw rateLimited(until - now);
+    this.lockedUntil.delete(key);
   }
+
+  /**
+   * Counts a failed sign-in against one budget. When it spends the budget, the key is locked here
+   * until the window lets a failure count again; returns the lock's end when this failure itself was
+   * over budget (another instance spent it, through Redis), else 0.
+   */
+  private async countFailure(key: string, now: number): Promise<number> {
+    const { attempts, windowMs } = this.signInLimit;
+    const hit = await this.options.attempts.hit(`admin-sign-in:${key}`, attempts, windowMs, now);
+    if (hit.allowed && hit.remaining > 0) return 0;
+    const until = now + Math.max(hit.allowed ? hit.resetMs : hit.retryAfterMs, 1000);
+    this.lock(key, until, now);
+    return hit.allowed ? 0 : until;
+  }
+
+  private lock(key: string, until: number, now: number): void {
+    if (this.lockedUntil.size >= MAX_LOCKS) {
+      for (const [known, end] of this.lockedUntil) if (end <= now) this.lockedUntil.delete(known);
+      if (this.lockedUntil.size >= MAX_LOCKS) this.lockedUntil.delete(this.lockedUntil.keys().next().value as string);
+    }
+    this.lockedUntil.set(key, until);
+  }
+}
+
+function rateLimited(waitMs: number): IpwardError {
+  const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+  return new IpwardError("rate_limited", `too many failed sign-in attempts; try again in ${retryAfter} s`, { retry_after_s: retryAfter });
 }
 
 /** IPv6 clients are counted by their /64, as the rate limiter does: one host usually owns a whole /64. */

@@ -83,9 +83,9 @@ const SCENARIOS: Scenario[] = [
   { name: "an unknown user gets the same 401", method: "POST", path: "session", auth: "none", body: { username: "nobody", password: "whatever-long" }, socketIp: "198.18.0.2", status: 401, fragments: ["invalid username or password"] },
   ...[1, 2, 3, 4, 5].map((n): Scenario => ({ name: `sign-in attempt ${n} from one IP is counted`, method: "POST", path: "session", auth: "none", body: { username: `mallory${n}`, password: "guess-guess" }, socketIp: "198.18.0.3", status: 401 })),
   {
-    name: "the 6th sign-in attempt from one IP is 429 with Retry-After",
+    name: "after 5 failures from one IP the 6th attempt is 429 with Retry-After, even with the right password",
     method: "POST", path: "session", auth: "none", body: { username: ADMIN.username, password: ADMIN.password }, socketIp: "198.18.0.3", status: 429,
-    contentType: "application/problem+json", fragments: ["too many sign-in attempts"],
+    contentType: "application/problem+json", fragments: ["too many failed sign-in attempts"],
     check: (r) => {
       const retryAfter = Number(r.headers.get("retry-after"));
       expect(retryAfter).toBeGreaterThan(0);
@@ -95,6 +95,7 @@ const SCENARIOS: Scenario[] = [
   },
   ...[1, 2, 3, 4, 5].map((n): Scenario => ({ name: `sign-in attempt ${n} for one username is counted`, method: "POST", path: "session", auth: "none", body: { username: "trudy", password: "guess-guess" }, socketIp: `198.18.1.${n}`, status: 401 })),
   { name: "the 6th attempt for one username is 429, whatever the IP", method: "POST", path: "session", auth: "none", body: { username: "trudy", password: "guess-guess" }, socketIp: "198.18.1.6", status: 429 },
+  ...[1, 2, 3, 4, 5, 6].map((n): Scenario => ({ name: `successful sign-in ${n} from one IP costs nothing`, method: "POST", path: "session", auth: "none", body: ADMIN, socketIp: "198.18.2.1", status: 200 })),
   { name: "a sign-in posted from another site is refused", method: "POST", path: "session", auth: "none", body: ADMIN, headers: { origin: "https://evil.example" }, socketIp: "198.18.0.9", status: 403, fragments: ["problems/csrf"] },
   {
     name: "sign-in over https through a trusted proxy sets a Secure, HttpOnly, SameSite=Strict cookie",
@@ -277,6 +278,11 @@ const SCENARIOS: Scenario[] = [
     fragments: ['"status":"blocked"', '"target":"192.0.2.10"', '"source":"admin"', '"expires_at":"2026-11-25T13:00:00.000Z"'],
   },
   { name: "dismissing a suspicious IP", method: "POST", path: (v) => `suspicious/${v["suspicious:198.51.100.9"]}/dismiss`, auth: "cookie", status: 200, fragments: ['"ip":"198.51.100.9"', '"status":"dismissed"'] },
+  {
+    name: "blocking with no body is permanent (what the UI sends)",
+    method: "POST", path: (v) => `suspicious/${v["suspicious:198.51.100.9"]}/block`, auth: "cookie", status: 200,
+    fragments: ['"status":"blocked"', '"target":"198.51.100.9"', '"expires_at":null', '"reason":"sensitive_file: /.env probes"'],
+  },
   { name: "dismissing an unknown record is 404", method: "POST", path: "suspicious/999/dismiss", auth: "cookie", status: 404, fragments: ["no suspicious record 999"] },
   {
     name: "bulk block of selected records reports the unknown ones",
