@@ -23,8 +23,9 @@ export function scheduleJobs(jobs: ScheduledJob[], log: (message: string) => voi
   const started: Cron[] = [];
   for (const job of jobs) {
     try {
+      // No croner `name`: croner keeps named jobs in one process-wide registry, and every app (tests
+      // build many) schedules the same names.
       const options = {
-        name: job.name,
         protect: true,
         catch: (error: unknown) => log(`job ${job.name} failed: ${error instanceof Error ? error.message : error}`),
       };

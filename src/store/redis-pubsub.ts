@@ -22,8 +22,6 @@ export interface RuleSync {
   instanceId: string;
   /** The channel, for logs and tests. */
   channel: string;
-  /** Resolves once subscribed (stays pending while Redis is unreachable). */
-  subscribed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,8 +82,10 @@ export function startRuleSync(options: RuleSyncOptions): RuleSync {
 
   // connect() settles once connected, retrying meanwhile; it rejects only when closed first.
   void publisher.connect().catch(() => undefined);
-  const subscribed = subscriber.connect().then(() => subscriber.subscribe(channel, onMessage));
-  subscribed.catch(() => undefined);
+  subscriber
+    .connect()
+    .then(() => subscriber.subscribe(channel, onMessage))
+    .catch(() => undefined);
 
   const timer = setInterval(() => {
     try {
@@ -99,7 +99,6 @@ export function startRuleSync(options: RuleSyncOptions): RuleSync {
   return {
     instanceId,
     channel,
-    subscribed: subscribed.then(() => undefined),
     async close() {
       clearInterval(timer);
       try {
