@@ -4,6 +4,7 @@
  */
 import { copyFileSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { embeddedUiPlugin } from "./ui/build.ts";
 
 const outDir = join(import.meta.dir, "dist");
 const outfile = join(outDir, "ipward");
@@ -25,6 +26,8 @@ const result = await Bun.build({
   minify: true,
   bytecode: true,
   sourcemap: "none",
+  // The admin UI is built into dist/ui/ first, and its files embedded (see src/http/admin-ui.ts).
+  plugins: [await embeddedUiPlugin(join(outDir, "ui"))],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -43,7 +43,8 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
     ["minute", 60],
   ];
   for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+    // 59.8 minutes reads as "1 hour", not "60 minutes".
+    if (Math.abs(seconds) >= size * 0.995) return relative.format(Math.round(seconds / size), unit);
   }
   return relative.format(Math.round(seconds), "second");
 }

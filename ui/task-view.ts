@@ -4,9 +4,15 @@ import { ApiError } from "./api/client.ts";
 
 /** A readable sentence for a failed call. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.detail ? `${error.title}: ${error.detail}` : `${error.title} (HTTP ${error.status})`;
+  if (error instanceof ApiError) return error.detail ? sentence(error.detail) : `${error.title} (HTTP ${error.status}).`;
   if (error instanceof TypeError) return "The server could not be reached. Check the connection and try again.";
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The API's details start in lower case and end without a full stop. */
+function sentence(text: string): string {
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
 
 interface TaskViewOptions {

@@ -15,6 +15,14 @@ export const requestsChartStyles = css`
     white-space: nowrap;
   }
 
+  .readout {
+    margin: 0 0 4px;
+    min-height: 1.4em;
+    font-size: 0.85rem;
+    color: var(--muted);
+    font-variant-numeric: tabular-nums;
+  }
+
   .plot {
     width: 100%;
     min-height: 200px;

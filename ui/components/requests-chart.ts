@@ -16,9 +16,11 @@ const SERIES = [
 /** Requests, blocked and limited over time, drawn by uPlot; follows the container's width and the colour scheme. */
 export class RequestsChart extends LitElement {
   static override styles = [unsafeCSS(uplotCss), requestsChartStyles];
-  static override properties = { series: { attribute: false } };
+  static override properties = { series: { attribute: false }, pointed: { state: true } };
 
   declare series: Series;
+  /** Index of the interval under the pointer, or null. */
+  declare pointed: number | null;
 
   private plot: uPlot | null = null;
   private resizeObserver: ResizeObserver | null = null;
@@ -27,6 +29,7 @@ export class RequestsChart extends LitElement {
   constructor() {
     super();
     this.series = [];
+    this.pointed = null;
   }
 
   override connectedCallback(): void {
@@ -46,6 +49,7 @@ export class RequestsChart extends LitElement {
   override render() {
     return html`
       <p class="visually-hidden">${this.summary()}</p>
+      <p class="readout" aria-hidden="true">${this.readout()}</p>
       <div class="plot" aria-hidden="true"></div>
     `;
   }
@@ -73,6 +77,14 @@ export class RequestsChart extends LitElement {
         width: Math.max(target.clientWidth, 200),
         height: this.chartHeight(),
         cursor: { drag: { x: false, y: false } },
+        legend: { live: false },
+        hooks: {
+          setCursor: [
+            (plot) => {
+              this.pointed = plot.cursor.idx ?? null;
+            },
+          ],
+        },
         scales: { y: { range: (_plot, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
         axes: [axis, { ...axis, size: 56, values: (_plot, ticks) => ticks.map((tick) => formatCount(tick)) }],
         series: [
@@ -83,7 +95,6 @@ export class RequestsChart extends LitElement {
             width: 2,
             fill: line.fill ? translucent(color(line.color), 0.14) : undefined,
             points: { show: few, size: 6 },
-            value: (_plot: uPlot, value: number | null) => (value === null ? "—" : formatCount(value)),
           })),
         ],
       },
@@ -122,6 +133,15 @@ export class RequestsChart extends LitElement {
     this.plot = null;
     this.create();
   };
+
+  /** The figures of the interval under the pointer, or how to get them. */
+  private readout(): string {
+    const point = this.pointed === null ? undefined : this.series[this.pointed];
+    if (!point) return "Point at the chart to read an interval's figures.";
+    const blocked = point.blocked ? ` · ${formatCount(point.blocked)} blocked` : "";
+    const limited = point.limited ? ` · ${formatCount(point.limited)} rate-limited` : "";
+    return `${new Date(point.ts).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}: ${formatCount(point.requests)} requests${blocked}${limited}`;
+  }
 
   private summary(): string {
     if (this.series.length === 0) return "No requests in this period.";

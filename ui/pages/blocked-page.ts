@@ -57,7 +57,16 @@ export class BlockedPage extends LitElement {
         <div class="fields">
           <div class="field target">
             <label for="target">IP or CIDR</label>
-            <input id="target" name="target" required autocomplete="off" spellcheck="false" placeholder="203.0.113.7 or 198.51.100.0/24" />
+            <input
+              id="target"
+              name="target"
+              required
+              autocomplete="off"
+              spellcheck="false"
+              placeholder="203.0.113.7 or 198.51.100.0/24"
+              aria-describedby="target-hint"
+            />
+            <span class="hint" id="target-hint">A two-letter country code (e.g. CN) blocks a whole country.</span>
           </div>
           <div class="field reason">
             <label for="reason">Reason</label>
@@ -90,11 +99,13 @@ export class BlockedPage extends LitElement {
       <section class="card list" aria-labelledby="list-title">
         <div class="list-header">
           <h2 id="list-title">Block list <span class="muted">(${formatCount(rules.length)})</span></h2>
-          <div class="toolbar">
-            <button type="button" class="danger" ?disabled=${this.selection.size === 0 || this.busy} @click=${this.onRemoveSelected}>
-              Remove selected${this.selection.size ? ` (${this.selection.size})` : ""}
-            </button>
-          </div>
+          ${rules.length > 0
+            ? html`<div class="toolbar">
+                <button type="button" class="danger" ?disabled=${this.selection.size === 0 || this.busy} @click=${this.onRemoveSelected}>
+                  Remove selected${this.selection.size ? ` (${this.selection.size})` : ""}
+                </button>
+              </div>`
+            : null}
         </div>
         ${rules.length === 0
           ? html`<p class="empty">Nothing is blocked. Add an address above, or import a file.</p>`
@@ -145,8 +156,8 @@ export class BlockedPage extends LitElement {
       </td>
       <td class="reason">${rule.reason || html`<span class="muted">—</span>`}</td>
       <td class="meta"><span class="badge">${rule.source}</span></td>
-      <td data-label="Added" class="meta"><span title=${formatTime(rule.created_at)}>${formatRelative(rule.created_at)}</span></td>
-      <td data-label="Expires" class="meta">
+      <td data-label="Added" class="meta nowrap"><span title=${formatTime(rule.created_at)}>${formatRelative(rule.created_at)}</span></td>
+      <td data-label="Expires" class="meta nowrap">
         ${rule.expires_at ? html`<span title=${formatTime(rule.expires_at)}>${formatRelative(rule.expires_at)}</span>` : html`<span class="muted">never</span>`}
       </td>
       <td class="actions">

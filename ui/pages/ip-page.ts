@@ -82,10 +82,10 @@ export class IpPage extends LitElement {
           { label: "Requests", value: formatCount(counts.requests) },
           { label: "Blocked", value: formatCount(counts.blocked) },
           { label: "Rate-limited", value: formatCount(counts.limited) },
-          { label: "First seen", value: formatRelative(counts.first_seen), title: formatTime(counts.first_seen) },
-          { label: "Last seen", value: formatRelative(counts.last_seen), title: formatTime(counts.last_seen) },
+          { label: "First seen", value: formatRelative(counts.first_seen), title: formatTime(counts.first_seen), time: true },
+          { label: "Last seen", value: formatRelative(counts.last_seen), title: formatTime(counts.last_seen), time: true },
         ].map(
-          (item) => html`<div class="card count">
+          (item) => html`<div class="card count ${item.time ? "time" : ""}">
             <span class="label">${item.label}</span>
             <span class="value" title=${item.title ?? ""}>${item.value}</span>
           </div>`,
@@ -125,18 +125,18 @@ export class IpPage extends LitElement {
         ${detail.recent.length === 0
           ? html`<p class="muted">No requests from this address are in the log.</p>`
           : html`<div class="table-wrap">
-              <table class="stacked">
+              <table class="recent-table">
                 <thead>
                   <tr><th>Time</th><th>Request</th><th class="number">Status</th><th>Decision</th><th class="number">Duration</th></tr>
                 </thead>
                 <tbody>
                   ${detail.recent.map(
                     (row) => html`<tr>
-                      <td data-label="Time" class="time">${formatTime(row.ts)}</td>
-                      <td data-label="Request" class="mono request"><strong>${row.method}</strong> ${row.path}</td>
-                      <td data-label="Status" class="number mono">${row.status}</td>
-                      <td data-label="Decision"><span class="badge ${row.decision}">${row.decision}</span></td>
-                      <td data-label="Duration" class="number">${formatMs(row.duration_ms)}</td>
+                      <td class="time">${formatTime(row.ts)}</td>
+                      <td class="request"><span class="mono"><strong>${row.method}</strong> ${row.path}</span></td>
+                      <td class="number status mono">${row.status}</td>
+                      <td class="decision"><span class="badge ${row.decision}">${row.decision}</span></td>
+                      <td class="number duration">${formatMs(row.duration_ms)}</td>
                     </tr>`,
                   )}
                 </tbody>
@@ -160,7 +160,8 @@ export class IpPage extends LitElement {
   }
 
   private renderBlockForm() {
-    return html`<form class="block-form" @submit=${this.onBlock} aria-label="Block this IP">
+    return html`<form class="block-form" @submit=${this.onBlock} aria-labelledby="block-title">
+      <h3 id="block-title">Block this address</h3>
       <div class="field">
         <label for="reason">Reason</label>
         <input id="reason" name="reason" autocomplete="off" placeholder="e.g. scanner" />

@@ -149,7 +149,7 @@ export class LogsPage extends LitElement {
         </table>
       </div>
       ${this.nextPage.render({
-        error: (error) => html`<p class="error" role="alert">Could not load more: ${errorMessage(error)}</p>`,
+        error: (error) => html`<p class="error" role="alert">Could not load more. ${errorMessage(error)}</p>`,
       })}
       ${cursor
         ? html`<div class="more">

@@ -82,7 +82,7 @@ export class SuspiciousPage extends LitElement {
           <h2 id="list-title">
             ${STATUSES.find((item) => item.status === this.status)?.label} <span class="muted">(${formatCount(records.length)})</span>
           </h2>
-          ${open
+          ${open && records.length > 0
             ? html`<div class="toolbar">
                 <button type="button" class="primary" ?disabled=${count === 0 || this.busy} @click=${() => this.bulk("block")}>
                   Block selected${count ? ` (${count})` : ""}
@@ -145,8 +145,8 @@ export class SuspiciousPage extends LitElement {
       <td class="meta rule"><span class="badge">${record.rule}</span></td>
       <td class="reason">${record.reason || html`<span class="muted">—</span>`}</td>
       <td data-label="Count" class="number meta">${formatCount(record.count)}</td>
-      <td data-label="First seen" class="meta"><span title=${formatTime(record.first_seen)}>${formatRelative(record.first_seen)}</span></td>
-      <td data-label="Last seen" class="meta"><span title=${formatTime(record.last_seen)}>${formatRelative(record.last_seen)}</span></td>
+      <td data-label="First seen" class="meta nowrap"><span title=${formatTime(record.first_seen)}>${formatRelative(record.first_seen)}</span></td>
+      <td data-label="Last seen" class="meta nowrap"><span title=${formatTime(record.last_seen)}>${formatRelative(record.last_seen)}</span></td>
       ${open
         ? html`<td class="actions">
             <button type="button" class="small danger" ?disabled=${this.busy} aria-label="Block ${record.ip}" @click=${() => this.act([record], "block")}>

@@ -50,7 +50,11 @@ export const sharedStyles = css`
   .mono {
     font-family: var(--mono);
     font-size: 0.92em;
-    overflow-wrap: anywhere;
+    overflow-wrap: break-word;
+  }
+
+  .nowrap {
+    white-space: nowrap;
   }
 
   .muted {
