@@ -99,28 +99,19 @@ export function createProxy({ upstream, trust }: ProxyOptions): UpstreamProxy {
     return facts.query === "" ? facts.path : `${facts.path}?${facts.query}`;
   }
 
-  async function forward(request: Request, verdict: Verdict, facts: RequestFacts): Promise<Response> {
+  function forward(request: Request, verdict: Verdict, facts: RequestFacts): Promise<Response> {
     const method = request.method;
-    let response: Response;
-    try {
-      const init: UpstreamRequestInit = {
-        method,
-        headers: upstreamHeaders(request, verdict, facts, []),
-        body: method === "GET" || method === "HEAD" ? null : request.body,
-        duplex: "half",
-        redirect: "manual",
-        decompress: false,
-        signal: request.signal,
-      };
-      response = await fetch(`${base}${targetPath(facts)}`, init);
-    } catch {
-      return unavailable();
-    }
-    const headers = response.headers;
-    const connection = headers.get("connection");
-    for (const name of HOP_BY_HOP) headers.delete(name);
-    if (connection !== null) for (const token of connection.split(",")) headers.delete(token.trim());
-    return response;
+    const init: UpstreamRequestInit = {
+      method,
+      headers: upstreamHeaders(request, verdict, facts, []),
+      body: method === "GET" || method === "HEAD" ? null : request.body,
+      duplex: "half",
+      redirect: "manual",
+      decompress: false,
+      // The client went away: stop talking to the upstream too.
+      signal: request.signal,
+    };
+    return fetch(`${base}${targetPath(facts)}`, init).then(withoutHopByHop, unavailable);
   }
 
   async function connectWebSocket(request: Request, verdict: Verdict, facts: RequestFacts): Promise<WebSocketUpgrade | Response> {
@@ -175,6 +166,15 @@ export function createProxy({ upstream, trust }: ProxyOptions): UpstreamProxy {
   };
 
   return { forward, connectWebSocket, websocket };
+}
+
+/** Drops the upstream's hop-by-hop headers (and those its Connection header names) from its answer. */
+function withoutHopByHop(response: Response): Response {
+  const headers = response.headers;
+  const connection = headers.get("connection");
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  if (connection !== null) for (const token of connection.split(",")) headers.delete(token.trim());
+  return response;
 }
 
 /** Close codes 1005/1006/1015 only describe what happened and may not be sent; they become 1000. */
