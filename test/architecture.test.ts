@@ -73,13 +73,16 @@ describe("architecture", () => {
     expect(violations).toEqual([]);
   });
 
-  test("nothing src/deno.ts loads imports bun or bun:*", () => {
+  test("nothing src/deno.ts loads imports bun or bun:*, or reads Bun's import.meta.dir", () => {
     const seen = new Set<string>();
     const violations: string[] = [];
     const visit = (path: string, via: string[]) => {
       if (seen.has(path)) return;
       seen.add(path);
-      for (const specifier of loadedSpecifiers(readFileSync(path, "utf8"))) {
+      const source = readFileSync(path, "utf8");
+      // Deno has import.meta.dirname (so has Bun); import.meta.dir is Bun's alone.
+      if (/\bimport\.meta\.dir\b/.test(code(source))) violations.push(`${[...via, shown(path)].join(" -> ")} reads import.meta.dir`);
+      for (const specifier of loadedSpecifiers(source)) {
         if (specifier === "bun" || specifier.startsWith("bun:")) {
           violations.push(`${[...via, shown(path)].join(" -> ")} imports ${specifier}`);
         } else if (specifier.startsWith(".")) {

@@ -28,8 +28,9 @@ export interface UiBundle {
   icon: string;
 }
 
-const ENTRY = join(import.meta.dir, "main.ts");
-const ICON = join(import.meta.dir, "icon.svg");
+// import.meta.dirname, not Bun's import.meta.dir: the Deno entry loads this module too.
+const ENTRY = join(import.meta.dirname, "main.ts");
+const ICON = join(import.meta.dirname, "icon.svg");
 
 const CONTENT_TYPES: Record<string, string> = {
   js: "text/javascript; charset=utf-8",
