@@ -42,13 +42,13 @@ export const checkCommand: Command = {
   usage: "ipward check [--json] [--data-dir DIR] [--config FILE] [--host H] [--port N] [--redis URL]",
   async run(args: string[], io: CliIo) {
     const { values } = parseCommandArgs("check", args, CHECK_OPTIONS);
+    const { config: configPath, json, ...flags } = values;
     const results: CheckResult[] = [];
     const report = (result: CheckResult) => {
       results.push(result);
-      if (!values.json) io.stdout(`${result.status.padEnd(4)}  ${result.check.padEnd(9)}  ${result.message}\n`);
+      if (!json) io.stdout(`${result.status.padEnd(4)}  ${result.check.padEnd(9)}  ${result.message}\n`);
     };
 
-    const { config: configPath, json: _json, ...flags } = values;
     let config: Config | null = null;
     try {
       config = loadConfig({ flags, configPath, env: io.env, cwd: io.cwd });
@@ -71,7 +71,7 @@ export const checkCommand: Command = {
       }
     }
 
-    if (values.json) io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify(results, null, 2)}\n`);
     return results.some((result) => result.status === "fail") ? 1 : 0;
   },
 };
