@@ -40,6 +40,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Bundles ui/main.ts in memory with Bun.build (browser target, minified, no source maps). */
 export async function buildUi(): Promise<UiBundle> {
+  if (typeof Bun === "undefined") throw new Error("it is bundled by Bun.build, so serving it needs ipward running on Bun (from source or the binary)");
   const result = await Bun.build({
     entrypoints: [ENTRY],
     target: "browser",
@@ -84,7 +85,7 @@ export async function embeddedUiPlugin(outDir: string): Promise<BunPlugin> {
   return {
     name: "ipward-embedded-ui",
     setup(build) {
-      const thisModule = new RegExp(`^${import.meta.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+      const thisModule = new RegExp(`^${import.meta.filename.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
       build.onLoad({ filter: thisModule }, function embeddedUiModule() {
         return { contents: source, loader: "ts" };
       });

@@ -10,6 +10,8 @@
  *   binary with a plugin that replaces ui/build.ts by a generated module importing each of those
  *   files `with { type: "file" }`. The files are then embedded in the executable and read from its
  *   /$bunfs; src/, ui/ and node_modules are not needed at run time.
+ * - On Deno (src/deno.ts) there is no Bun.build: the UI routes answer 503 problem+json saying so,
+ *   and the API under the same prefix works as usual.
  *
  * index.html is written here, so that the asset paths and the API address follow the configured
  * prefix, and says whether the request carried a session cookie: without one the UI shows the
@@ -17,6 +19,7 @@
  * Every answer carries a strict Content-Security-Policy: same-origin scripts, styles, images and
  * API calls only, no inline script, no framing.
  */
+import { gzipSync } from "node:zlib";
 import { Elysia } from "elysia";
 import { problem } from "../core/problem.ts";
 import { buildUi, type UiBundle, type UiFile } from "../../ui/build.ts";
@@ -71,14 +74,17 @@ export function adminUi(prefix: string) {
 
   return new Elysia({ name: "ipward-admin-ui", prefix, seed: prefix })
     .get("/", async function adminUiIndex({ request }) {
-      const ui = await load();
+      const ui = await load().catch(unavailable);
+      if (ui instanceof Response) return ui;
       const cookie = readCookie(request, SESSION_COOKIE) === null ? "absent" : "present";
       return new Response(ui.index.replace(SESSION_COOKIE_MARK, cookie), {
         headers: { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
       });
     })
     .get("/assets/:name", async function adminUiAsset({ params, request }) {
-      const asset = (await load()).assets.get(params.name);
+      const ui = await load().catch(unavailable);
+      if (ui instanceof Response) return ui;
+      const asset = ui.assets.get(params.name);
       if (!asset) return problemResponse(problem(404, "not-found", "Not Found", `There is no UI asset named ${params.name}.`));
       const headers: Record<string, string> = {
         ...SECURITY_HEADERS,
@@ -93,6 +99,12 @@ export function adminUi(prefix: string) {
     });
 }
 
+/** The UI could not be built (e.g. running on Deno, which has no Bun.build): say so instead of a bare 500. */
+function unavailable(error: unknown): Response {
+  const reason = error instanceof Error ? error.message : String(error);
+  return problemResponse(problem(503, "ui-unavailable", "Service Unavailable", `The admin UI is not available: ${reason}. The API is.`));
+}
+
 async function prepare(prefix: string): Promise<ServedUi> {
   const bundle = await buildUi();
   const assets = new Map<string, ServedAsset>();
@@ -102,7 +114,7 @@ async function prepare(prefix: string): Promise<ServedUi> {
 
 async function serveable(file: UiFile): Promise<ServedAsset> {
   const body = new Uint8Array(await file.body.arrayBuffer());
-  const gzip = file.type.startsWith("text/") || file.type.startsWith("image/svg") ? Bun.gzipSync(body, { level: 9 }) : null;
+  const gzip = file.type.startsWith("text/") || file.type.startsWith("image/svg") ? new Uint8Array(gzipSync(body, { level: 9 })) : null;
   return { type: file.type, body, gzip: gzip && gzip.length < body.length ? gzip : null };
 }
 

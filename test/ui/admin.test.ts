@@ -204,6 +204,38 @@ describe("admin UI in Chromium", () => {
     await eventually(async () => (await from(SCANNERS[1])).status === 403, 2_000, "the bulk block to reach the server");
   });
 
+  test("Blocked: import a file, export text and JSON, remove one, remove the selected ones", async () => {
+    await navLink("Blocked").click();
+    const rules = page.getByTestId("block-rules");
+    await rules.waitFor();
+    await page.getByLabel("Import file").setInputFiles({
+      name: "list.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("198.51.100.77 scraper\nnot-an-address\n203.0.112.0/24 # range\n"),
+    });
+    await page.getByRole("status").filter({ hasText: "Imported 2 rules from list.txt. Skipped line 2" }).waitFor();
+    await rules.getByText("203.0.112.0/24").waitFor();
+
+    const [text] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export text" }).click()]);
+    const exported = await Bun.file(await text.path()).text();
+    for (const target of ["198.51.100.77", "203.0.112.0/24", "192.0.2.55", ...SCANNERS]) expect(exported).toContain(target);
+    const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export JSON" }).click()]);
+    const exportedRules = JSON.parse(await Bun.file(await json.path()).text()) as { target: string; source: string }[];
+    expect(exportedRules.find((rule) => rule.target === "198.51.100.77")).toMatchObject({ source: "import" });
+
+    await page.getByRole("button", { name: "Remove 192.0.2.55" }).click();
+    await page.getByRole("status").filter({ hasText: "Removed the block on 192.0.2.55." }).waitFor();
+    await eventually(async () => (await from("192.0.2.55")).status === 200, 2_000, "the unblock to reach the server");
+
+    await page.getByRole("checkbox", { name: "Select 198.51.100.77" }).check();
+    await page.getByRole("checkbox", { name: "Select 203.0.112.0/24" }).check();
+    await page.getByRole("button", { name: "Remove selected (2)" }).click();
+    await page.getByRole("status").filter({ hasText: "Removed 2 blocks." }).waitFor();
+    expect(await rules.getByText("198.51.100.77").count()).toBe(0);
+    expect(await rules.getByText("203.0.112.0/24").count()).toBe(0);
+    await rules.getByRole("link", { name: SCANNERS[0], exact: true }).waitFor();
+  });
+
   test("filter the logs by IP, then download the CSV of what is shown", async () => {
     await navLink("Logs").click();
     await page.getByLabel("IP address").fill("8.8.8.8");

@@ -83,8 +83,10 @@ export class ApiClient extends EventTarget {
     await this.request("POST", "/blocks/bulk-delete", { json: { ids } });
   }
 
+  /** Imports a plain list (one target per line) or, when `text` is a JSON array, an export of `blocksExportUrl("json")`. */
   importBlocks(text: string): Promise<ImportResult> {
-    return this.request<ImportResult>("POST", "/blocks/import", { text });
+    const json = text.trimStart().startsWith("[") ? parseJson(text) : undefined;
+    return this.request<ImportResult>("POST", "/blocks/import", json === undefined ? { text } : { json });
   }
 
   /** Address of the block list export (`json` or `text`, one target per line). */
@@ -154,6 +156,15 @@ export class ApiClient extends EventTarget {
     }
     if (response.status === 401 && path !== "/session") this.dispatchEvent(new Event("unauthorized"));
     return new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? "");
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Not JSON after all: the server reads it as a plain list and reports the lines it cannot use.
+    return undefined;
   }
 }
 

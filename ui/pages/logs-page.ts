@@ -34,9 +34,10 @@ export class LogsPage extends LitElement {
 
   private readonly nextPage = new Task(this, {
     autoRun: false,
-    task: ([filter, cursor]: [LogFilter, string]) => this.api.value!.logs(filter, cursor, PAGE_SIZE),
-    onComplete: (page) => {
-      this.olderPages = [...this.olderPages, page];
+    task: async ([filter, cursor]: [LogFilter, string]) => ({ href: logsHref(filter), page: await this.api.value!.logs(filter, cursor, PAGE_SIZE) }),
+    onComplete: ({ href, page }) => {
+      // A page asked for before the filters changed belongs to the old list.
+      if (href === logsHref(this.filter)) this.olderPages = [...this.olderPages, page];
     },
   });
 

@@ -45,6 +45,18 @@ export const signInStyles = css`
     margin: 0;
   }
 
+  .first-time {
+    margin: 0;
+    font-size: 0.85rem;
+    color: var(--muted);
+  }
+
+  .first-time code {
+    font-family: var(--mono);
+    font-size: 0.95em;
+    color: var(--text);
+  }
+
   button[type="submit"] {
     min-height: 42px;
     margin-top: 4px;

@@ -66,6 +66,10 @@ export class SignInPage extends LitElement {
             <input id="password" name="password" type="password" autocomplete="current-password" required />
           </div>
           <button class="primary" type="submit" ?disabled=${pending}>${pending ? "Signing in…" : "Sign in"}</button>
+          <p class="first-time">
+            No account yet? Open the one-time setup link ipward printed when it started, or run
+            <code>ipward admin create &lt;user&gt;</code> on the server.
+          </p>
         </form>
       </main>
     `;
