@@ -173,6 +173,13 @@ describe("reverse proxy mode", () => {
     expect(messages).toEqual(["echo:hello", "echo:close-please"]);
     expect(await closed).toEqual({ code: 4001, reason: "asked to" });
 
+    // The client closing reaches the upstream too.
+    const second = new WebSocket(`ws://127.0.0.1:${ipward.port}/ws`);
+    await new Promise<void>((resolve) => (second.onopen = () => resolve()));
+    const upstreamSide = upstream.sockets.at(-1)!;
+    second.close(4002, "bye");
+    expect(await upstreamSide.closed).toEqual({ code: 4002, reason: "bye" });
+
     await ipward.app.logWriter.flush();
     const rows = ipward.app.store.queryLogs({ path: "/ws" });
     expect(rows[0]).toMatchObject({ method: "GET", path: "/ws", status: 101, decision: "allow" });
@@ -207,6 +214,19 @@ describe("reverse proxy mode", () => {
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${ipward.url}/limited`, { method: "POST", body: `n=${i}` })).status);
     expect(statuses).toEqual([200, 200, 429]);
     expect(upstream.seen.length).toBe(before + 2);
+  });
+});
+
+describe("upstream URL with a path", () => {
+  test("the path is prepended to every request path", async () => {
+    const based = await listeningApp({ upstream: `${upstream.url}/base/` });
+    try {
+      const response = await fetch(`${based.url}/items/7?full=1`);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { target: string }).target).toBe("/base/items/7?full=1");
+    } finally {
+      await based.close();
+    }
   });
 });
 

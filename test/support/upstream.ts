@@ -19,6 +19,8 @@ export interface Upstream {
   port: number;
   /** Requests received so far (WebSocket handshakes included), oldest first. */
   seen: SeenRequest[];
+  /** WebSocket connections accepted on /ws, oldest first; `closed` resolves with how each ended. */
+  sockets: { closed: Promise<{ code: number; reason: string }> }[];
   /** Opens the gate the streaming routes wait on. */
   release(): void;
   /** Resolves when /upload has read its first chunk. */
@@ -35,6 +37,8 @@ const encoder = new TextEncoder();
  */
 export function startUpstream(): Upstream {
   const seen: SeenRequest[] = [];
+  const sockets: Upstream["sockets"] = [];
+  const closers = new WeakMap<object, (how: { code: number; reason: string }) => void>();
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let firstChunk!: () => void;
@@ -95,6 +99,12 @@ export function startUpstream(): Upstream {
       return Response.json(record, { headers: { "x-upstream": "yes" } });
     },
     websocket: {
+      open(ws) {
+        sockets.push({ closed: new Promise((resolve) => closers.set(ws, resolve)) });
+      },
+      close(ws, code, reason) {
+        closers.get(ws)?.({ code, reason });
+      },
       message(ws, message) {
         ws.send(typeof message === "string" ? `echo:${message}` : message);
         if (message === "close-please") ws.close(4001, "asked to");
@@ -105,6 +115,7 @@ export function startUpstream(): Upstream {
     url: `http://127.0.0.1:${server.port}`,
     port: server.port!,
     seen,
+    sockets,
     release,
     firstUploadChunk,
     stop: () => server.stop(true),
