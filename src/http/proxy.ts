@@ -1,4 +1,4 @@
-import type { ServerWebSocket, WebSocketHandler, WebSocketOptions } from "bun";
+import type { WebSocketHandler, WebSocketOptions } from "bun";
 import { IpwardError } from "../core/errors.ts";
 import { normalizeIp, parseIp, type TrustFn } from "../core/ip.ts";
 import type { RequestFacts, Verdict } from "../core/pipeline.ts";
@@ -21,8 +21,10 @@ export interface WebSocketUpgrade {
 export interface ProxiedSocket {
   upstream: WebSocket;
   early: (string | ArrayBuffer)[];
-  client: ServerWebSocket<ProxiedSocket> | null;
 }
+
+/** How long the upstream may take to accept a WebSocket before the client gets a 502. */
+const WEBSOCKET_CONNECT_TIMEOUT_MS = 10_000;
 
 /** Options Bun's fetch supports that its type declarations (1.4) leave out. */
 interface UpstreamRequestInit extends BunFetchRequestInit {
@@ -122,14 +124,22 @@ export function createProxy({ upstream, trust }: ProxyOptions): UpstreamProxy {
     const headers = upstreamHeaders(request, verdict, facts, WEBSOCKET_HANDSHAKE);
     const socket = new UpstreamWebSocket(`${wsBase}${targetPath(facts)}`, { headers: Object.fromEntries(headers), protocols });
     socket.binaryType = "arraybuffer";
-    const state: ProxiedSocket = { upstream: socket, early: [], client: null };
+    const state: ProxiedSocket = { upstream: socket, early: [] };
     socket.onmessage = (event) => state.early.push(event.data as string | ArrayBuffer);
     const opened = await new Promise<boolean>((resolve) => {
-      socket.onopen = () => resolve(true);
-      socket.onerror = () => resolve(false);
-      socket.onclose = () => resolve(false);
+      const timer = setTimeout(() => resolve(false), WEBSOCKET_CONNECT_TIMEOUT_MS);
+      const settle = (open: boolean) => {
+        clearTimeout(timer);
+        resolve(open);
+      };
+      socket.onopen = () => settle(true);
+      socket.onerror = () => settle(false);
+      socket.onclose = () => settle(false);
     });
-    if (!opened) return unavailable();
+    if (!opened) {
+      socket.close();
+      return unavailable();
+    }
     socket.onerror = null;
     // Closed before the client side opened: `open` sees readyState CLOSED and closes the client.
     socket.onclose = null;
@@ -144,7 +154,6 @@ export function createProxy({ upstream, trust }: ProxyOptions): UpstreamProxy {
     open(client) {
       const state = client.data;
       const { upstream: socket } = state;
-      state.client = client;
       for (const message of state.early) client.send(message);
       state.early = [];
       if (socket.readyState !== WebSocket.OPEN) {
