@@ -101,8 +101,10 @@ export function createAdminSurface(options: AdminSurfaceOptions): AdminSurface {
   const adminStore = openAdminStore(options.dbPath, { driver: options.driver });
   const stats = openStatsStore(options.dbPath, { driver: options.driver });
   const auth = new AdminAuth({ store: adminStore, attempts: options.attempts, clock: options.clock });
-  const api = adminApp({ ...options, auth, stats }).compile();
-  const ui = options.ui?.compile() ?? null;
+  // Built on the first admin request: registering the API's routes and schemas costs ~3-5 ms of
+  // start-up that most starts (and every start behind admin.listen's firewall) never need.
+  let api: ReturnType<ReturnType<typeof adminApp>["compile"]> | null = null;
+  let ui: ReturnType<NonNullable<AdminSurfaceOptions["ui"]>["compile"]> | null = null;
 
   /** Which part of the surface serves a path under the prefix, if any. */
   function partOf(path: string): "api" | "ui" | null {
@@ -114,8 +116,9 @@ export function createAdminSurface(options: AdminSurfaceOptions): AdminSurface {
 
   function serve(part: "api" | "ui", request: Request, server: Server<unknown>): Response | Promise<Response> {
     rememberSocketAddress(request, server.requestIP(request)?.address);
-    if (part === "api") return api.fetch(request);
-    return ui ? ui.fetch(request) : notFound(`the admin UI is not part of this build; the API is at ${prefix}/api`);
+    if (part === "api") return (api ??= adminApp({ ...options, auth, stats }).compile()).fetch(request);
+    if (!options.ui) return notFound(`the admin UI is not part of this build; the API is at ${prefix}/api`);
+    return (ui ??= options.ui.compile()).fetch(request);
   }
 
   return {
