@@ -7,6 +7,7 @@ export type Route =
   | { page: "logs"; filter: LogFilter }
   | { page: "blocked" }
   | { page: "suspicious" }
+  | { page: "tokens" }
   | { page: "ip"; ip: string }
   | { page: "not-found"; path: string };
 
@@ -35,6 +36,8 @@ export function parseRoute(hash: string): Route {
       return { page: "blocked" };
     case "suspicious":
       return { page: "suspicious" };
+    case "tokens":
+      return { page: "tokens" };
     case "ip":
       if (rest.length > 0 && rest.join("/") !== "") return { page: "ip", ip: decodeURIComponent(rest.join("/")) };
       return { page: "not-found", path };

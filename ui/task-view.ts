@@ -15,19 +15,23 @@ function sentence(text: string): string {
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
 
-interface TaskViewOptions {
+interface TaskViewOptions<T> {
   /** What is loading, for the screen reader announcement ("the logs"). */
   what: string;
-  /** Keep showing the last result while a refresh runs (live views) instead of "Loading…". */
-  keepPrevious?: boolean;
+  /**
+   * Keep showing the last result while a refresh runs (live views, reloads after an action) instead
+   * of "Loading…"; a function decides per result (e.g. only while it is about the same thing).
+   */
+  keepPrevious?: boolean | ((previous: T) => boolean);
 }
 
 /** Renders a task's states the same way everywhere: loading line, result, or error with Retry. */
-export function renderTask<T>(task: Task<readonly unknown[], T>, complete: (value: T) => unknown, options: TaskViewOptions): unknown {
+export function renderTask<T>(task: Task<readonly unknown[], T>, complete: (value: T) => unknown, options: TaskViewOptions<T>): unknown {
   const loading: TemplateResult = html`<p class="empty" role="status">Loading ${options.what}…</p>`;
+  const keep = (previous: T) => (typeof options.keepPrevious === "function" ? options.keepPrevious(previous) : options.keepPrevious === true);
   return task.render({
     initial: () => loading,
-    pending: () => (options.keepPrevious && task.value !== undefined ? complete(task.value) : loading),
+    pending: () => (task.value !== undefined && keep(task.value) ? complete(task.value) : loading),
     complete,
     error: (error) => html`
       <div class="error" role="alert">

@@ -5,7 +5,7 @@ import { adminUi } from "../../src/http/admin-ui.ts";
 const ui = adminUi("/_ipward").compile();
 const get = (path: string, headers: Record<string, string> = {}) => ui.fetch(new Request(`http://localhost${path}`, { headers }));
 
-/** The asset paths index.html links, in order: icon, stylesheets, script. */
+/** The asset paths index.html links, in order: stylesheets, script. */
 async function linkedAssets(): Promise<string[]> {
   const html = await (await get("/_ipward/")).text();
   return [...html.matchAll(/(?:href|src)="(\/_ipward\/assets\/[^"]+)"/g)].map((match) => match[1]);
@@ -35,6 +35,13 @@ describe("admin UI routes", () => {
     expect(html).not.toMatch(/\sstyle=|\son[a-z]+=/i);
   });
 
+  test("the icon is inlined as a data: URI (allowed by img-src), so the page needs no favicon request", async () => {
+    const html = await (await get("/_ipward/")).text();
+    const icon = /<link rel="icon" href="data:image\/svg\+xml;base64,([^"]+)">/.exec(html)?.[1];
+    expect(icon).toBeDefined();
+    expect(Buffer.from(icon!, "base64").toString("utf8")).toStartWith("<svg");
+  });
+
   test("the prefix without its slash serves the same page", async () => {
     const response = await get("/_ipward");
     expect(response.status).toBe(200);
@@ -49,7 +56,7 @@ describe("admin UI routes", () => {
 
   test("every linked asset is served, cached for a year, gzip-compressed when asked", async () => {
     const assets = await linkedAssets();
-    expect(assets.map((path) => path.slice(path.lastIndexOf(".")))).toEqual([".svg", ".css", ".js"]);
+    expect(assets.map((path) => path.slice(path.lastIndexOf(".")))).toEqual([".css", ".js"]);
     for (const path of assets) {
       const plain = await get(path);
       expect(plain.status).toBe(200);
@@ -63,14 +70,14 @@ describe("admin UI routes", () => {
         expect(gunzipSync(new Uint8Array(await compressed.arrayBuffer()))).toEqual(Buffer.from(body));
       }
     }
-    const script = await get(assets[2], { "accept-encoding": "gzip" });
+    const script = await get(assets[1], { "accept-encoding": "gzip" });
     expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(script.headers.get("content-encoding")).toBe("gzip");
   });
 
   test("the script is self-contained: no external URLs to load, no source map", async () => {
     const assets = await linkedAssets();
-    const script = await (await get(assets[2])).text();
+    const script = await (await get(assets[1])).text();
     expect(script).toContain("ipward-app");
     expect(script).not.toMatch(/\bimport\s*\(\s*["']https?:|from\s*["']https?:|sourceMappingURL/);
   });

@@ -1,4 +1,4 @@
-import type { BlockRule, BulkResult, ImportResult, IpDetail, LogFilter, LogPage, NewBlock, Problem, Session, Stats, SuspiciousIp, SuspiciousStatus } from "./types.ts";
+import type { ApiToken, BlockRule, BulkResult, ImportResult, IpDetail, LogFilter, LogPage, NewApiToken, NewBlock, Problem, Session, Stats, SuspiciousIp, SuspiciousStatus } from "./types.ts";
 
 /** An error answer of the API, with the problem+json fields when the server sent them. */
 export class ApiError extends Error {
@@ -112,6 +112,18 @@ export class ApiClient extends EventTarget {
 
   ip(ip: string): Promise<IpDetail> {
     return this.request<IpDetail>("GET", `/ips/${encodeURIComponent(ip)}`);
+  }
+
+  async tokens(): Promise<ApiToken[]> {
+    return listOf(await this.request<ApiToken[] | { items: ApiToken[] }>("GET", "/tokens"));
+  }
+
+  createToken(name: string): Promise<NewApiToken> {
+    return this.request<NewApiToken>("POST", "/tokens", { json: { name } });
+  }
+
+  async revokeToken(id: number): Promise<void> {
+    await this.request("DELETE", `/tokens/${id}`);
   }
 
   private remember(session: Session): Session {

@@ -110,3 +110,16 @@ export interface Problem {
   status?: number;
   detail?: string;
 }
+
+/** An API token as listed: never its secret. */
+export interface ApiToken {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** A token just created: the secret is in this answer only. */
+export interface NewApiToken extends Omit<ApiToken, "last_used_at"> {
+  token: string;
+}

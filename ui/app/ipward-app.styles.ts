@@ -91,6 +91,25 @@ export const appStyles = css`
     min-width: 0;
   }
 
+  .tokens {
+    color: var(--muted);
+    font-size: 0.92rem;
+    font-weight: 600;
+    text-decoration: none;
+    padding: 6px 8px;
+    border-radius: 6px;
+  }
+
+  .tokens:hover {
+    color: var(--text);
+    background: var(--surface-2);
+  }
+
+  .tokens[aria-current="page"] {
+    color: var(--accent);
+    background: var(--accent-soft);
+  }
+
   .user {
     color: var(--muted);
     overflow: hidden;

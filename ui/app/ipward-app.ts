@@ -14,6 +14,7 @@ import "../pages/ip-page.ts";
 import "../pages/logs-page.ts";
 import "../pages/sign-in-page.ts";
 import "../pages/suspicious-page.ts";
+import "../pages/tokens-page.ts";
 
 const NAVIGATION = [
   { page: "dashboard", label: "Dashboard" },
@@ -27,6 +28,7 @@ const TITLES: Record<Route["page"], string> = {
   logs: "Logs",
   blocked: "Blocked",
   suspicious: "Suspicious",
+  tokens: "API tokens",
   ip: "IP",
   "not-found": "Not found",
 };
@@ -131,6 +133,7 @@ export class IpwardApp extends LitElement {
           </ul>
         </nav>
         <div class="account">
+          <a class="tokens" href="#/tokens" aria-current=${route.page === "tokens" ? "page" : "false"}>API tokens</a>
           <span class="user" title="Signed in as ${session.user}">${session.user}</span>
           <button type="button" class="small" @click=${this.signOut}>Sign out</button>
         </div>
@@ -150,6 +153,8 @@ export class IpwardApp extends LitElement {
         return html`<ipward-blocked-page></ipward-blocked-page>`;
       case "suspicious":
         return html`<ipward-suspicious-page></ipward-suspicious-page>`;
+      case "tokens":
+        return html`<ipward-tokens-page></ipward-tokens-page>`;
       case "ip":
         return html`<ipward-ip-page .ip=${route.ip}></ipward-ip-page>`;
       case "not-found":

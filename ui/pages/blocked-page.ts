@@ -87,7 +87,7 @@ export class BlockedPage extends LitElement {
       ${this.failure ? html`<p class="error" role="alert">${this.failure}</p>` : null}
       <p class="notice ${this.notice ? "" : "visually-hidden"}" role="status">${this.notice}</p>
 
-      ${renderTask(this.rulesTask, (rules) => this.renderRules(rules), { what: "the block list" })}
+      ${renderTask(this.rulesTask, (rules) => this.renderRules(rules), { what: "the block list", keepPrevious: true })}
     `;
   }
 
@@ -221,17 +221,19 @@ export class BlockedPage extends LitElement {
     input.value = "";
   };
 
-  /** Runs one change, reports its outcome and reloads the list. */
+  /** Runs one change, reloads the list, then reports the outcome (so what is announced is what is shown). */
   private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
+    let notice = "";
+    let failure = "";
     try {
-      this.report(await change(), "");
+      notice = await change();
     } catch (error) {
-      this.report("", errorMessage(error));
-    } finally {
-      this.busy = false;
-      void this.rulesTask.run();
+      failure = errorMessage(error);
     }
+    await this.rulesTask.run();
+    this.busy = false;
+    this.report(notice, failure);
   }
 
   private report(notice: string, failure: string): void {

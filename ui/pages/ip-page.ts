@@ -48,7 +48,10 @@ export class IpPage extends LitElement {
       </div>
       ${this.failure ? html`<p class="error" role="alert">${this.failure}</p>` : null}
       <p class="notice ${this.notice ? "" : "visually-hidden"}" role="status">${this.notice}</p>
-      ${renderTask(this.detailTask, (detail) => this.renderDetail(detail), { what: `what is known about ${this.ip}` })}
+      ${renderTask(this.detailTask, (detail) => this.renderDetail(detail), {
+        what: `what is known about ${this.ip}`,
+        keepPrevious: (previous) => previous.ip === this.ip,
+      })}
     `;
   }
 
@@ -192,19 +195,22 @@ export class IpPage extends LitElement {
     });
   }
 
+  /** Runs one change, reloads, then reports the outcome (so what is announced is what is shown). */
   private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
+    let notice = "";
+    let failure = "";
     try {
-      this.notice = await change();
-      this.failure = "";
+      notice = await change();
     } catch (error) {
-      this.notice = "";
-      this.failure = errorMessage(error);
-    } finally {
-      this.busy = false;
-      void this.detailTask.run();
+      failure = errorMessage(error);
     }
+    await this.detailTask.run();
+    this.busy = false;
+    this.notice = notice;
+    this.failure = failure;
   }
+
 }
 
 customElements.define("ipward-ip-page", IpPage);

@@ -35,9 +35,9 @@ export class SuspiciousPage extends LitElement {
   private readonly selection = new SelectionController<number>(this);
 
   private readonly listTask = new Task(this, {
-    task: ([status]) => this.api.value!.suspicious(status),
+    task: async ([status]) => ({ status, records: await this.api.value!.suspicious(status) }),
     args: () => [this.status] as const,
-    onComplete: (records) => this.selection.retain(records.map((record) => record.id)),
+    onComplete: ({ records }) => this.selection.retain(records.map((record) => record.id)),
   });
 
   constructor() {
@@ -66,12 +66,15 @@ export class SuspiciousPage extends LitElement {
       </div>
       ${this.failure ? html`<p class="error" role="alert">${this.failure}</p>` : null}
       <p class="notice ${this.notice ? "" : "visually-hidden"}" role="status">${this.notice}</p>
-      ${renderTask(this.listTask, (records) => this.renderList(records), { what: "the suspicious IPs" })}
+      ${renderTask(this.listTask, ({ status, records }) => this.renderList(status, records), {
+        what: "the suspicious IPs",
+        keepPrevious: (previous) => previous.status === this.status,
+      })}
     `;
   }
 
-  private renderList(records: SuspiciousIp[]) {
-    const open = this.status === "open";
+  private renderList(status: SuspiciousStatus, records: SuspiciousIp[]) {
+    const open = status === "open";
     const ids = records.map((record) => record.id);
     const coverage = this.selection.coverage(ids);
     const refreshing = this.listTask.status === TaskStatus.PENDING;
@@ -80,7 +83,7 @@ export class SuspiciousPage extends LitElement {
       <section class="card list" aria-labelledby="list-title">
         <div class="list-header">
           <h2 id="list-title">
-            ${STATUSES.find((item) => item.status === this.status)?.label} <span class="muted">(${formatCount(records.length)})</span>
+            ${STATUSES.find((item) => item.status === status)?.label} <span class="muted">(${formatCount(records.length)})</span>
           </h2>
           ${open && records.length > 0
             ? html`<div class="toolbar">
@@ -94,7 +97,7 @@ export class SuspiciousPage extends LitElement {
             : null}
         </div>
         ${records.length === 0
-          ? html`<p class="empty">${open ? "Nothing to review: no open detections." : `No ${this.status} detections.`}</p>`
+          ? html`<p class="empty">${open ? "Nothing to review: no open detections." : `No ${status} detections.`}</p>`
           : html`<div class="table-wrap ${refreshing ? "refreshing" : ""}">
               <table class="cards" data-testid="suspicious">
                 <thead>
@@ -169,7 +172,7 @@ export class SuspiciousPage extends LitElement {
   }
 
   private bulk(action: "block" | "dismiss"): void {
-    const records = (this.listTask.value ?? []).filter((record) => this.selection.has(record.id));
+    const records = (this.listTask.value?.records ?? []).filter((record) => this.selection.has(record.id));
     void this.act(records, action);
   }
 
@@ -177,6 +180,8 @@ export class SuspiciousPage extends LitElement {
     if (records.length === 0) return;
     const api = this.api.value!;
     this.busy = true;
+    let notice = "";
+    let failure = "";
     try {
       let failed: { id: number; error: string }[] = [];
       if (records.length > 1) failed = (await api.bulkSuspicious(records.map((record) => record.id), action)).errors;
@@ -186,18 +191,19 @@ export class SuspiciousPage extends LitElement {
         records.map((record) => record.id),
         false,
       );
-      const failedIds = new Set(failed.map((failure) => failure.id));
+      const failedIds = new Set(failed.map((entry) => entry.id));
       const ips = [...new Set(records.filter((record) => !failedIds.has(record.id)).map((record) => record.ip))];
       const what = ips.length === 1 ? ips[0] : `${ips.length} IPs`;
-      this.notice = ips.length === 0 ? "" : action === "block" ? `Blocked ${what}.` : `Dismissed ${what}.`;
-      this.failure = failed.length === 0 ? "" : `${failed.length} could not be changed: ${failed[0].error}`;
+      notice = ips.length === 0 ? "" : action === "block" ? `Blocked ${what}.` : `Dismissed ${what}.`;
+      failure = failed.length === 0 ? "" : `${failed.length} could not be changed: ${failed[0].error}`;
     } catch (error) {
-      this.notice = "";
-      this.failure = errorMessage(error);
-    } finally {
-      this.busy = false;
-      void this.listTask.run();
+      failure = errorMessage(error);
     }
+    // Reload first, so that what is announced is what the list shows.
+    await this.listTask.run();
+    this.busy = false;
+    this.notice = notice;
+    this.failure = failure;
   }
 }
 
