@@ -239,7 +239,7 @@ async function realtimeBench(): Promise<void> {
     const query = row.path.startsWith("/search") || row.path.startsWith("/products") ? pick(QUERIES) : "";
     return {
       row,
-      verdict: { ip: client.ip, parsedIp: parseIp(client.ip), geo: null, decision: "allow", rule: null, allowlisted: false, user: null, headers: null, refusal: null },
+      verdict: { ip: client.ip, parsedIp: parseIp(client.ip), geo: null, decision: "allow", rule: null, allowlisted: false, user: null, headers: null, refusal: null, time: row.ts },
       facts: { path: row.path, query, userAgent: row.user_agent },
     };
   });

@@ -18,7 +18,7 @@ import { LogWriter } from "../src/store/log-writer.ts";
 import { openNodeSqlite } from "../src/store/node-sqlite.ts";
 import { insertLogsSql } from "../src/store/sql.ts";
 import { flattenLogRows, openStore, type SqlDriver } from "../src/store/sqlite-store.ts";
-import { spawnChild } from "./lib/children.ts";
+import { spawnChild } from "./lib/cleanup.ts";
 import { prepareScript, runWrk } from "./lib/wrk.ts";
 
 const TARGET_ROWS_PER_S = 300_000;

@@ -38,7 +38,7 @@ export async function testApp(
     async request(path, init = {}) {
       const { socketIp = "127.0.0.1", ...rest } = init;
       const server = { requestIP: () => ({ address: socketIp, family: socketIp.includes(":") ? "IPv6" : "IPv4", port: 40000 }) };
-      return app.fetch(new Request(`http://127.0.0.1${path}`, rest), server as unknown as Server);
+      return app.fetch(new Request(`http://127.0.0.1${path}`, rest), server as unknown as Server<unknown>);
     },
     async close() {
       await app.close();
