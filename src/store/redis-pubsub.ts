@@ -9,7 +9,11 @@ export interface RuleSyncOptions {
   keyPrefix: string;
   /** This instance's own store: local changes are read from it, remote ones written to it. */
   store: DecisionStore;
-  /** Called after remote changes were written (reload the matchers now rather than at the next poll). */
+  /**
+   * Called after rule changes were written here from another instance, or seen here and published:
+   * reload the matchers now rather than at their own next poll, so that this instance never
+   * enforces a change later than the instances it told.
+   */
   onApplied(): void;
   /** Connection trouble and rejected messages; never given the URL (it may hold a password). */
   log(message: string): void;
@@ -89,7 +93,7 @@ export function startRuleSync(options: RuleSyncOptions): RuleSync {
 
   const timer = setInterval(() => {
     try {
-      sync.poll();
+      if (sync.poll()) options.onApplied();
     } catch (error) {
       options.log(`rule sync: reading local rule changes failed: ${(error as Error).message}`);
     }
