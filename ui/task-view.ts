@@ -41,3 +41,26 @@ export function renderTask<T>(task: Task<readonly unknown[], T>, complete: (valu
     `,
   });
 }
+
+/** What an action that changes data ends with: the status line and the alert to show. */
+export interface ActionOutcome {
+  notice: string;
+  failure: string;
+}
+
+/**
+ * Runs an action that changes data, then waits for `reload` before handing back what to announce,
+ * so that an announcement never describes a list the page does not show yet. The action returns its
+ * notice (or a notice and a failure); what it throws becomes the failure.
+ */
+export async function actThenReload(action: () => Promise<string | ActionOutcome>, reload: () => Promise<unknown>): Promise<ActionOutcome> {
+  let outcome: ActionOutcome;
+  try {
+    const result = await action();
+    outcome = typeof result === "string" ? { notice: result, failure: "" } : result;
+  } catch (error) {
+    outcome = { notice: "", failure: errorMessage(error) };
+  }
+  await reload();
+  return outcome;
+}

@@ -7,7 +7,7 @@ import { SelectionController } from "../controllers/selection.ts";
 import { formatCount, formatRelative, formatTime } from "../format.ts";
 import { ipHref } from "../router.ts";
 import { sharedStyles } from "../styles/shared.styles.ts";
-import { errorMessage, renderTask } from "../task-view.ts";
+import { actThenReload, renderTask } from "../task-view.ts";
 import { blockedStyles } from "./blocked-page.styles.ts";
 
 const DURATIONS = ["15m", "1h", "4h", "24h", "7d", "30d"];
@@ -224,14 +224,7 @@ export class BlockedPage extends LitElement {
   /** Runs one change, reloads the list, then reports the outcome (so what is announced is what is shown). */
   private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
-    let notice = "";
-    let failure = "";
-    try {
-      notice = await change();
-    } catch (error) {
-      failure = errorMessage(error);
-    }
-    await this.rulesTask.run();
+    const { notice, failure } = await actThenReload(change, () => this.rulesTask.run());
     this.busy = false;
     this.report(notice, failure);
   }

@@ -7,7 +7,7 @@ import { formatCount, formatMs, formatRelative, formatTime } from "../format.ts"
 import { countryName } from "../geo/iso-countries.ts";
 import { logsHref } from "../router.ts";
 import { sharedStyles } from "../styles/shared.styles.ts";
-import { errorMessage, renderTask } from "../task-view.ts";
+import { actThenReload, renderTask } from "../task-view.ts";
 import { ipStyles } from "./ip-page.styles.ts";
 
 /** Everything known about one address: location, counts, rules, detections, recent requests; block or unblock it. */
@@ -198,19 +198,9 @@ export class IpPage extends LitElement {
   /** Runs one change, reloads, then reports the outcome (so what is announced is what is shown). */
   private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
-    let notice = "";
-    let failure = "";
-    try {
-      notice = await change();
-    } catch (error) {
-      failure = errorMessage(error);
-    }
-    await this.detailTask.run();
+    ({ notice: this.notice, failure: this.failure } = await actThenReload(change, () => this.detailTask.run()));
     this.busy = false;
-    this.notice = notice;
-    this.failure = failure;
   }
-
 }
 
 customElements.define("ipward-ip-page", IpPage);

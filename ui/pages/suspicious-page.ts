@@ -7,7 +7,7 @@ import { SelectionController } from "../controllers/selection.ts";
 import { formatCount, formatRelative, formatTime } from "../format.ts";
 import { ipHref } from "../router.ts";
 import { sharedStyles } from "../styles/shared.styles.ts";
-import { errorMessage, renderTask } from "../task-view.ts";
+import { type ActionOutcome, actThenReload, renderTask } from "../task-view.ts";
 import { suspiciousStyles } from "./suspicious-page.styles.ts";
 
 const STATUSES: { status: SuspiciousStatus; label: string }[] = [
@@ -180,9 +180,7 @@ export class SuspiciousPage extends LitElement {
     if (records.length === 0) return;
     const api = this.api.value!;
     this.busy = true;
-    let notice = "";
-    let failure = "";
-    try {
+    const change = async (): Promise<ActionOutcome> => {
       let failed: { id: number; error: string }[] = [];
       if (records.length > 1) failed = (await api.bulkSuspicious(records.map((record) => record.id), action)).errors;
       else if (action === "block") await api.blockSuspicious(records[0].id);
@@ -194,16 +192,13 @@ export class SuspiciousPage extends LitElement {
       const failedIds = new Set(failed.map((entry) => entry.id));
       const ips = [...new Set(records.filter((record) => !failedIds.has(record.id)).map((record) => record.ip))];
       const what = ips.length === 1 ? ips[0] : `${ips.length} IPs`;
-      notice = ips.length === 0 ? "" : action === "block" ? `Blocked ${what}.` : `Dismissed ${what}.`;
-      failure = failed.length === 0 ? "" : `${failed.length} could not be changed: ${failed[0].error}`;
-    } catch (error) {
-      failure = errorMessage(error);
-    }
-    // Reload first, so that what is announced is what the list shows.
-    await this.listTask.run();
+      return {
+        notice: ips.length === 0 ? "" : action === "block" ? `Blocked ${what}.` : `Dismissed ${what}.`,
+        failure: failed.length === 0 ? "" : `${failed.length} could not be changed: ${failed[0].error}`,
+      };
+    };
+    ({ notice: this.notice, failure: this.failure } = await actThenReload(change, () => this.listTask.run()));
     this.busy = false;
-    this.notice = notice;
-    this.failure = failure;
   }
 }
 

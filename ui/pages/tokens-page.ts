@@ -5,7 +5,7 @@ import type { ApiToken, NewApiToken } from "../api/types.ts";
 import { apiContext } from "../context.ts";
 import { formatRelative, formatTime } from "../format.ts";
 import { sharedStyles } from "../styles/shared.styles.ts";
-import { errorMessage, renderTask } from "../task-view.ts";
+import { actThenReload, renderTask } from "../task-view.ts";
 import { tokensStyles } from "./tokens-page.styles.ts";
 
 /** API tokens for scripts (`Authorization: Bearer …`): create (the secret is shown once), list, revoke. */
@@ -158,19 +158,9 @@ export class TokensPage extends LitElement {
   /** Runs one change, reloads, then reports the outcome (so what is announced is what is shown). */
   private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
-    let notice = "";
-    let failure = "";
-    try {
-      notice = await change();
-    } catch (error) {
-      failure = errorMessage(error);
-    }
-    await this.tokensTask.run();
+    ({ notice: this.notice, failure: this.failure } = await actThenReload(change, () => this.tokensTask.run()));
     this.busy = false;
-    this.notice = notice;
-    this.failure = failure;
   }
-
 }
 
 customElements.define("ipward-tokens-page", TokensPage);
