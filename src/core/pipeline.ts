@@ -77,7 +77,7 @@ export class Pipeline {
     const { trust, rules, geo, limiter, clock } = this.options;
     const parsedIp = resolveClientIp(facts.socketAddress, facts.forwardedFor, trust);
     const ip = parsedIp?.text ?? facts.socketAddress;
-    const location = parsedIp && geo ? geo.lookup(parsedIp.text) : null;
+    const location = parsedIp && geo ? geo.lookup(parsedIp) : null;
     const now = clock.now();
     const verdict: Verdict = {
       ip,

@@ -2,6 +2,7 @@
  * The interfaces the core needs from the outside world. Adapters live in store/, limiter/, geo/.
  * Times are milliseconds since the Unix epoch unless a name says otherwise.
  */
+import type { ParsedIp } from "./ip.ts";
 
 /** Source of the current time; tests inject a fake one. */
 export interface Clock {
@@ -84,9 +85,10 @@ export interface GeoInfo {
   longitude: number | null;
 }
 
-/** Geolocation of a canonical IP string; null for private/reserved or unknown addresses. */
+/** Geolocation of an address; null for private/reserved or unknown addresses. */
 export interface GeoReader {
-  lookup(ip: string): GeoInfo | null;
+  /** Takes the address as text or, cheaper when the caller has it, already parsed. */
+  lookup(ip: string | ParsedIp): GeoInfo | null;
 }
 
 /** Result of counting one request against a sliding-window limit. */

@@ -1,5 +1,6 @@
 import { BoundedCache } from "./bounded-cache.ts";
 import { Reader, type Response } from "maxmind";
+import { type TreeSearch, treeSearch } from "./mmdb-tree.ts";
 
 export type IpFamily = 4 | 6;
 
@@ -9,6 +10,8 @@ export type DatabaseSource = "bundled" | string;
 /** One opened MaxMind-format database and the address families it answers. */
 export interface GeoDatabase {
   reader: Reader<Response>;
+  /** Finds an already parsed address in the search tree (a record to decode with `reader`, or -1). */
+  search: TreeSearch;
   source: DatabaseSource;
   buildEpoch: Date;
   families: readonly IpFamily[];
@@ -67,7 +70,7 @@ export function openDatabase(bytes: Buffer, source: DatabaseSource, families: re
   } catch (error) {
     throw new Error(`damaged search tree or data section (${errorMessage(error)})`);
   }
-  return { reader, source, buildEpoch: metadata.buildEpoch, families };
+  return { reader, search: treeSearch(bytes, metadata), source, buildEpoch: metadata.buildEpoch, families };
 }
 
 /** Human-readable message of a thrown value. */

@@ -1,5 +1,5 @@
 /**
- * Writes small MaxMind DB files (format 2.0, 24-bit records) for tests, so that data-dir
+ * Writes small MaxMind DB files (format 2.0; 24-bit records unless asked for 28 or 32) for tests, so that data-dir
  * precedence, both record shapes and reloads can be checked with known answers.
  * Networks must not overlap. In an IPv6 database, IPv4 networks go under ::/96 as MaxMind's do.
  */
@@ -13,6 +13,8 @@ export interface MmdbFile {
   buildEpoch: Date;
   /** CIDR → record, e.g. `{ "8.8.8.0/24": { country_code: "FR" } }`. */
   networks: Record<string, MmdbValue>;
+  /** Bits per tree record (default 24). */
+  recordSize?: 24 | 28 | 32;
 }
 
 interface TreeNode {
@@ -33,8 +35,9 @@ export function writeMmdb(file: MmdbFile): Uint8Array {
   const nodeCount = nodes.length;
   const recordValue = (child: TreeNode | number | null): number =>
     child === null ? nodeCount : typeof child === "number" ? nodeCount + 16 + child : child.id;
+  const recordSize = file.recordSize ?? 24;
   const tree: number[] = [];
-  for (const node of nodes) for (const child of node.children) tree.push(...uintBytes(recordValue(child), 3));
+  for (const node of nodes) tree.push(...nodeBytes(recordValue(node.children[0]), recordValue(node.children[1]), recordSize));
 
   const metadata = encode({
     binary_format_major_version: 2,
@@ -45,10 +48,20 @@ export function writeMmdb(file: MmdbFile): Uint8Array {
     ip_version: file.ipVersion,
     languages: ["en"],
     node_count: nodeCount,
-    record_size: 24,
+    record_size: recordSize,
   });
   const marker = [0xab, 0xcd, 0xef, ...new TextEncoder().encode("MaxMind.com")];
   return Uint8Array.from([...tree, ...new Array<number>(16).fill(0), ...data, ...marker, ...metadata]);
+}
+
+/** One tree node: two records; 28-bit ones share a middle byte holding their top nibbles (left's first). */
+function nodeBytes(left: number, right: number, recordSize: 24 | 28 | 32): number[] {
+  if (recordSize === 28) {
+    const middle = ((Math.floor(left / 2 ** 24) & 0x0f) << 4) | (Math.floor(right / 2 ** 24) & 0x0f);
+    return [...uintBytes(left % 2 ** 24, 3), middle, ...uintBytes(right % 2 ** 24, 3)];
+  }
+  const width = recordSize / 8;
+  return [...uintBytes(left, width), ...uintBytes(right, width)];
 }
 
 function networkBits(cidr: string, ipVersion: 4 | 6): number[] {
