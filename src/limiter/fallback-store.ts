@@ -1,5 +1,6 @@
 import type { CounterStore, HitResult } from "../core/ports.ts";
 import type { MemoryStore } from "./memory-store.ts";
+import type { HitRequest } from "./redis-store.ts";
 
 /** Which store answers rate-limit checks right now. */
 export type LimiterState = "redis" | "memory";
@@ -9,9 +10,9 @@ export interface LimiterStats {
   state: LimiterState;
   /** Hits answered from memory because Redis failed, timed out or was known to be down. */
   fallbacks: number;
-  /** Redis calls (hits and probes) that failed with an error. */
+  /** Redis calls (batches of hits, and probes) that failed with an error. */
   errors: number;
-  /** Redis calls (hits and probes) that took longer than the timeout. */
+  /** Redis calls (batches of hits, and probes) that took longer than the timeout. */
   timeouts: number;
   /** Keys held by the in-memory store. */
   memoryKeys: number;
@@ -25,6 +26,8 @@ export interface LimiterStore extends CounterStore {
 
 /** The part of RedisStore the fallback needs (so tests and future backends can stand in). */
 export interface RemoteCounterStore extends CounterStore {
+  /** Counts `hits` in order, atomically; the i-th result answers the i-th hit. */
+  hitMany(hits: readonly HitRequest[]): Promise<HitResult[]>;
   ping(): Promise<void>;
 }
 
@@ -42,18 +45,36 @@ export interface FallbackStoreOptions {
 const TIMED_OUT = Symbol("timed out");
 
 /**
+ * Most hits sent in one script call. A larger turn is split, so no single call keeps Redis busy
+ * for more than about a millisecond (other clients wait meanwhile) or builds an outsized reply.
+ */
+const MAX_BATCH_HITS = 1_000;
+
+/** A hit waiting for the end of the event-loop turn to be sent to Redis with the others. */
+interface PendingHit extends HitRequest {
+  resolve: (result: HitResult) => void;
+}
+
+/**
  * Redis when it answers in time, memory otherwise. A hit never waits longer than `timeoutMs` for
  * Redis, never rejects and never throws: on an error or a timeout it is answered from the memory
  * store and the wrapper turns "degraded" — every hit goes to memory without touching Redis while a
  * background probe (PING every `probeIntervalMs`, unref'd timer) waits for Redis to come back, then
  * checks return to Redis. Counts made in memory during an outage are not copied to Redis: clients get
  * at most one extra allowance per outage, never a refusal caused by the outage itself.
+ *
+ * Hits made during one event-loop turn are coalesced: they go to Redis as one script call (in the
+ * order they were made, each seeing the ones before it) under one deadline timer, and if that call
+ * fails or times out they are all answered from memory in the same order. Under load this turns
+ * dozens of round trips, timers and Redis command dispatches into one; a lone hit waits only for the
+ * end of the current turn.
  */
 export class FallbackStore implements LimiterStore {
   private mode: LimiterState;
   private probeTimer: ReturnType<typeof setInterval> | null = null;
   private probing = false;
   private closed = false;
+  private pending: PendingHit[] = [];
   private fallbacks = 0;
   private errors = 0;
   private timeouts = 0;
@@ -93,38 +114,7 @@ export class FallbackStore implements LimiterStore {
       return this.memory.hit(key, limit, windowMs, now);
     }
     return new Promise<HitResult>((resolve) => {
-      let settled = false;
-      const answerFromMemory = (reason: string): void => {
-        settled = true;
-        this.fallbacks++;
-        this.degrade(reason);
-        resolve(this.memory.hitSync(key, limit, windowMs, now));
-      };
-      const timer = setTimeout(() => {
-        if (settled) return;
-        this.timeouts++;
-        answerFromMemory(`Redis did not answer within ${this.timeoutMs}ms`);
-      }, this.timeoutMs);
-      let call: Promise<HitResult>;
-      try {
-        call = this.redis.hit(key, limit, windowMs, now);
-      } catch (error) {
-        call = Promise.reject(error);
-      }
-      call.then(
-        (result) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(result);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          clearTimeout(timer);
-          this.errors++;
-          answerFromMemory(`Redis error: ${describe(error)}`);
-        },
-      );
+      if (this.pending.push({ key, limit, windowMs, now, resolve }) === 1) setImmediate(this.flush);
     });
   }
 
@@ -133,6 +123,64 @@ export class FallbackStore implements LimiterStore {
     this.closed = true;
     this.stopProbing();
     await Promise.allSettled([this.redis.close(), this.memory.close()]);
+  }
+
+  /** Sends the hits gathered during the last event-loop turn to Redis, at most MAX_BATCH_HITS per call. */
+  private readonly flush = (): void => {
+    const gathered = this.pending;
+    this.pending = [];
+    if (gathered.length <= MAX_BATCH_HITS) {
+      this.send(gathered);
+      return;
+    }
+    for (let at = 0; at < gathered.length; at += MAX_BATCH_HITS) this.send(gathered.slice(at, at + MAX_BATCH_HITS));
+  };
+
+  /** One script call for `batch` under one deadline; on failure the whole batch is answered from memory. */
+  private send(batch: PendingHit[]): void {
+    // An earlier batch failed while these were gathered: Redis is left alone until a probe answers.
+    if (this.mode === "memory") {
+      this.answerFromMemory(batch);
+      return;
+    }
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      this.timeouts++;
+      this.fallBack(batch, `Redis did not answer within ${this.timeoutMs}ms`);
+    }, this.timeoutMs);
+    let call: Promise<HitResult[]>;
+    try {
+      call = this.redis.hitMany(batch);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    call.then(
+      (results) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.errors++;
+        this.fallBack(batch, `Redis error: ${describe(error)}`);
+      },
+    );
+  }
+
+  private fallBack(batch: readonly PendingHit[], reason: string): void {
+    this.degrade(reason);
+    this.answerFromMemory(batch);
+  }
+
+  private answerFromMemory(batch: readonly PendingHit[]): void {
+    this.fallbacks += batch.length;
+    for (const hit of batch) hit.resolve(this.memory.hitSync(hit.key, hit.limit, hit.windowMs, hit.now));
   }
 
   private degrade(reason: string): void {

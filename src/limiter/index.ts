@@ -52,7 +52,7 @@ export async function createCounterStore(options: CounterStoreOptions = {}): Pro
   const log = options.log ?? (() => {});
   // Loaded only when configured: evaluating the redis client costs ~10 ms of the binary's start-up.
   const { RedisStore } = await import("./redis-store.ts");
-  const redis = new RedisStore({ url: options.redisUrl, keyPrefix: options.keyPrefix, commandTimeoutMs: timeoutMs });
+  const redis = new RedisStore({ url: options.redisUrl, keyPrefix: options.keyPrefix });
   const connected = await Promise.race([
     redis.connect().then(() => redis.ready),
     new Promise<false>((resolve) => setTimeout(resolve, Math.max(timeoutMs, 1_000), false).unref?.()),

@@ -2,59 +2,88 @@ import { type CommandParser, createClient, defineScript } from "redis";
 import { IpwardError } from "../core/errors.ts";
 import type { CounterStore, HitResult } from "../core/ports.ts";
 
+/** One counter check: the arguments of CounterStore.hit. */
+export interface HitRequest {
+  key: string;
+  limit: number;
+  windowMs: number;
+  now: number;
+}
+
 /**
- * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script.
+ * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script that
+ * checks a batch of hits in order: KEYS[i] is the i-th hit's key, ARGV[3i-2..3i] its limit, window
+ * and now, and the reply holds four integers per hit (allowed, remaining, retry after, reset). Each
+ * check sees the ones before it, exactly as successive calls would.
+ *
+ * Batching is what makes Redis cheap here: redis-server pays its per-command overhead (read,
+ * dispatch, Lua entry) once per batch instead of once per request.
+ *
  * The state of a key is a hash {s: window start, p: previous count, c: current count}; it expires
  * when the next window ends, after which it would weigh nothing anyway, so Redis memory is bounded.
  * `now` comes from the caller (not Redis TIME) so the clock stays injectable and both stores agree;
  * instances sharing a Redis therefore need roughly synchronised clocks (NTP): a skew of d ms shifts
  * window edges by d ms, and a clock behind the stored window counts as the window's start.
+ * All keys of a batch go to one server, so this needs a single Redis, not a cluster.
  */
-const SLIDING_WINDOW_LUA = `
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local current = math.floor(now / window) * window
-local state = redis.call('HMGET', KEYS[1], 's', 'p', 'c')
-local start = tonumber(state[1]) or 0
-local prev = tonumber(state[2]) or 0
-local curr = tonumber(state[3]) or 0
-if start < current then
-  if start == current - window then prev = curr else prev = 0 end
-  curr = 0
-  start = current
-elseif start > current then
-  current = start
-  now = start
+const SLIDING_WINDOW_BATCH_LUA = `
+local results = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local limit = tonumber(ARGV[3 * i - 2])
+  local window = tonumber(ARGV[3 * i - 1])
+  local now = tonumber(ARGV[3 * i])
+  local current = math.floor(now / window) * window
+  local state = redis.call('HMGET', key, 's', 'p', 'c')
+  local start = tonumber(state[1]) or 0
+  local prev = tonumber(state[2]) or 0
+  local curr = tonumber(state[3]) or 0
+  if start < current then
+    if start == current - window then prev = curr else prev = 0 end
+    curr = 0
+    start = current
+  elseif start > current then
+    current = start
+    now = start
+  end
+  local elapsed = now - current
+  local weighted = prev * (window - elapsed) + curr * window
+  local capacity = limit * window
+  local base = 4 * i - 4
+  if weighted + window <= capacity then
+    redis.call('HSET', key, 's', string.format('%d', start), 'p', string.format('%d', prev), 'c', string.format('%d', curr + 1))
+    redis.call('PEXPIRE', key, 2 * window - elapsed)
+    results[base + 1] = 1
+    results[base + 2] = math.floor((capacity - weighted - window) / window)
+    results[base + 3] = 0
+    results[base + 4] = 2 * window - elapsed
+  else
+    local need = limit - 1 - curr
+    local retry
+    if need >= 0 then
+      retry = window - math.floor(need * window / prev) - elapsed
+    else
+      retry = 2 * window - math.floor((limit - 1) * window / curr) - elapsed
+    end
+    local reset = window - elapsed
+    if curr > 0 then reset = 2 * window - elapsed end
+    results[base + 1] = 0
+    results[base + 2] = 0
+    results[base + 3] = retry
+    results[base + 4] = reset
+  end
 end
-local elapsed = now - current
-local weighted = prev * (window - elapsed) + curr * window
-local capacity = limit * window
-if weighted + window <= capacity then
-  redis.call('HSET', KEYS[1], 's', string.format('%d', start), 'p', string.format('%d', prev), 'c', string.format('%d', curr + 1))
-  redis.call('PEXPIRE', KEYS[1], 2 * window - elapsed)
-  return {1, math.floor((capacity - weighted - window) / window), 0, 2 * window - elapsed}
-end
-local need = limit - 1 - curr
-local retry
-if need >= 0 then
-  retry = window - math.floor(need * window / prev) - elapsed
-else
-  retry = 2 * window - math.floor((limit - 1) * window / curr) - elapsed
-end
-local reset = window - elapsed
-if curr > 0 then reset = 2 * window - elapsed end
-return {0, 0, retry, reset}
+return results
 `;
 
-const slidingWindowHit = defineScript({
-  NUMBER_OF_KEYS: 1,
-  SCRIPT: SLIDING_WINDOW_LUA,
-  parseCommand(parser: CommandParser, key: string, limit: number, windowMs: number, now: number) {
-    parser.pushKey(key);
-    parser.push(String(limit), String(windowMs), String(now));
+const slidingWindowBatch = defineScript({
+  SCRIPT: SLIDING_WINDOW_BATCH_LUA,
+  parseCommand(parser: CommandParser, counterPrefix: string, hits: readonly HitRequest[]) {
+    parser.push(String(hits.length));
+    for (const hit of hits) parser.pushKey(counterPrefix + hit.key);
+    for (const hit of hits) parser.push(String(hit.limit), String(hit.windowMs), String(Math.floor(hit.now)));
   },
-  transformReply: (reply: unknown) => reply as [number, number, number, number],
+  transformReply: (reply: unknown) => reply as number[],
 });
 
 export interface RedisStoreOptions {
@@ -62,8 +91,6 @@ export interface RedisStoreOptions {
   url: string;
   /** Prepended to every key (config redis.key_prefix); counters live under `${keyPrefix}rl:`. */
   keyPrefix?: string;
-  /** Commands not answered within this time are dropped from the client's queue (config redis.timeout_ms). */
-  commandTimeoutMs?: number;
   /** Told about connection errors; without it they are swallowed (they are also visible as failed hits). */
   onError?: (error: Error) => void;
 }
@@ -81,8 +108,9 @@ function createLimiterClient(options: RedisStoreOptions) {
     // Fail commands at once while disconnected instead of queueing them until Redis returns.
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    commandOptions: options.commandTimeoutMs ? { timeout: options.commandTimeoutMs } : undefined,
-    scripts: { slidingWindowHit },
+    // No per-command timeout: FallbackStore bounds every wait with one timer per batch, and the
+    // client's own timeout (an AbortSignal per command) only covers commands not yet written.
+    scripts: { slidingWindowBatch },
     socket: {
       connectTimeout: 2_000,
       // Keep trying for ever (the fallback store answers meanwhile), backing off up to one second.
@@ -95,8 +123,8 @@ type LimiterClient = ReturnType<typeof createLimiterClient>;
 
 /**
  * Sliding-window counters in Redis, shared by every instance pointing at the same server and
- * prefix. One EVALSHA per hit (node-redis falls back to EVAL once if the script cache was flushed).
- * Commands fail fast while disconnected; the client reconnects by itself in the background.
+ * prefix. One EVALSHA per batch of hits (node-redis falls back to EVAL once if the script cache was
+ * flushed). Commands fail fast while disconnected; the client reconnects by itself in the background.
  */
 export class RedisStore implements CounterStore {
   private readonly client: LimiterClient;
@@ -135,13 +163,18 @@ export class RedisStore implements CounterStore {
   }
 
   async hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
-    const [allowed, remaining, retryAfterMs, resetMs] = await this.client.slidingWindowHit(
-      this.counterPrefix + key,
-      limit,
-      windowMs,
-      Math.floor(now),
-    );
-    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };
+    const [result] = await this.hitMany([{ key, limit, windowMs, now }]);
+    return result;
+  }
+
+  /** Counts `hits` in order in one atomic script call; the i-th result answers the i-th hit. */
+  async hitMany(hits: readonly HitRequest[]): Promise<HitResult[]> {
+    const reply = await this.client.slidingWindowBatch(this.counterPrefix, hits);
+    const results: HitResult[] = new Array(hits.length);
+    for (let i = 0, at = 0; i < hits.length; i++, at += 4) {
+      results[i] = { allowed: reply[at] === 1, remaining: reply[at + 1], retryAfterMs: reply[at + 2], resetMs: reply[at + 3] };
+    }
+    return results;
   }
 
   /** Round trip to the server; rejects when Redis is unreachable. */

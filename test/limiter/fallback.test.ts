@@ -146,6 +146,36 @@ describe("FallbackStore against a Redis that dies, stalls and comes back", () =>
   });
 });
 
+/** The real RedisStore, noting the size of every batch it is asked to check. */
+class BatchRecordingRedisStore extends RedisStore {
+  readonly batchSizes: number[] = [];
+
+  override hitMany(hits: Parameters<RedisStore["hitMany"]>[0]): Promise<HitResult[]> {
+    this.batchSizes.push(hits.length);
+    return super.hitMany(hits);
+  }
+}
+
+describe("FallbackStore coalescing on the shared Redis", () => {
+  test("hits made in one turn go to Redis together, 1,000 per call, and answer as one-by-one hits would", async () => {
+    const redis = new BatchRecordingRedisStore({ url: "redis://127.0.0.1:6379", keyPrefix: `ipward-test:${randomUUID()}:` });
+    await redis.connect();
+    // A generous timeout: this test is about batching, not about a slow machine falling back.
+    const store = new FallbackStore(redis, new MemoryStore(), { timeoutMs: 2_000, log: () => {} });
+    const reference = new MemoryStore();
+    const hits = Array.from({ length: 2_500 }, (_, i) => ({ key: `k${i % 3}`, now: 1_000 + i * 40 }));
+    const expected = hits.map((hit) => reference.hitSync(hit.key, 300, 60_000, hit.now));
+
+    const answers = await Promise.all(hits.map((hit) => store.hit(hit.key, 300, 60_000, hit.now)));
+
+    expect(answers).toEqual(expected);
+    expect(answers.filter((answer) => !answer.allowed).length).toBeGreaterThan(0);
+    expect(redis.batchSizes).toEqual([1_000, 1_000, 500]);
+    expect(store.stats()).toMatchObject({ state: "redis", fallbacks: 0, errors: 0, timeouts: 0 });
+    await store.close();
+  });
+});
+
 describe("createCounterStore", () => {
   test("without a Redis URL it is memory only", async () => {
     const store = await createCounterStore({ maxKeys: 100 });

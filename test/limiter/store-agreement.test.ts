@@ -42,6 +42,25 @@ test("memory and Redis give identical results for the same sequence of hits", as
   );
 });
 
+test("a batch checked in one script call answers exactly as the same hits one by one", async () => {
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(scenario, fc.integer({ min: 1, max: 40 }), async ({ limit, windowMs, steps }, batchSize) => {
+      run++;
+      const memory = new MemoryStore();
+      let now = 1_767_225_600_000;
+      // Runs of one key, keys interleaved, and refusals inside a run all occur with three keys.
+      const hits = steps.map((step) => ({ key: `batch${run}:k${step.key}`, limit, windowMs, now: (now += step.advance) }));
+      for (let at = 0; at < hits.length; at += batchSize) {
+        const batch = hits.slice(at, at + batchSize);
+        const fromMemory = batch.map((hit) => memory.hitSync(hit.key, hit.limit, hit.windowMs, hit.now));
+        expect(await redis.hitMany(batch)).toEqual(fromMemory);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
 test("retryAfter is exact: refused one millisecond before it, allowed at it", async () => {
   await fc.assert(
     fc.property(scenario, ({ limit, windowMs, steps }) => {
