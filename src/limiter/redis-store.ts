@@ -14,10 +14,12 @@ export interface HitRequest {
  * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script that
  * checks a batch of hits in order: KEYS[i] is the i-th hit's key, ARGV[3i-2..3i] its limit, window
  * and now, and the reply holds four integers per hit (allowed, remaining, retry after, reset). Each
- * check sees the ones before it, exactly as successive calls would.
+ * check sees the ones before it, exactly as successive calls would. Consecutive hits on one key (a
+ * client hammering a route) share one read and one write of its state: `start, prev, curr` hold what
+ * Redis would hold after each hit, and only allowed hits change them.
  *
  * Batching is what makes Redis cheap here: redis-server pays its per-command overhead (read,
- * dispatch, Lua entry) once per batch instead of once per request.
+ * dispatch, Lua entry) once per batch, and the three inner calls once per run of one key.
  *
  * The state of a key is a hash {s: window start, p: previous count, c: current count}; it expires
  * when the next window ends, after which it would weigh nothing anyway, so Redis memory is bounded.
@@ -28,49 +30,59 @@ export interface HitRequest {
  */
 const SLIDING_WINDOW_BATCH_LUA = `
 local results = {}
-for i = 1, #KEYS do
+local count = #KEYS
+local i = 1
+while i <= count do
   local key = KEYS[i]
-  local limit = tonumber(ARGV[3 * i - 2])
-  local window = tonumber(ARGV[3 * i - 1])
-  local now = tonumber(ARGV[3 * i])
-  local current = math.floor(now / window) * window
-  local state = redis.call('HMGET', key, 's', 'p', 'c')
-  local start = tonumber(state[1]) or 0
-  local prev = tonumber(state[2]) or 0
-  local curr = tonumber(state[3]) or 0
-  if start < current then
-    if start == current - window then prev = curr else prev = 0 end
-    curr = 0
-    start = current
-  elseif start > current then
-    current = start
-    now = start
-  end
-  local elapsed = now - current
-  local weighted = prev * (window - elapsed) + curr * window
-  local capacity = limit * window
-  local base = 4 * i - 4
-  if weighted + window <= capacity then
-    redis.call('HSET', key, 's', string.format('%d', start), 'p', string.format('%d', prev), 'c', string.format('%d', curr + 1))
-    redis.call('PEXPIRE', key, 2 * window - elapsed)
-    results[base + 1] = 1
-    results[base + 2] = math.floor((capacity - weighted - window) / window)
-    results[base + 3] = 0
-    results[base + 4] = 2 * window - elapsed
-  else
-    local need = limit - 1 - curr
-    local retry
-    if need >= 0 then
-      retry = window - math.floor(need * window / prev) - elapsed
-    else
-      retry = 2 * window - math.floor((limit - 1) * window / curr) - elapsed
+  local stored = redis.call('HMGET', key, 's', 'p', 'c')
+  local start = tonumber(stored[1]) or 0
+  local prev = tonumber(stored[2]) or 0
+  local curr = tonumber(stored[3]) or 0
+  local ttl = nil
+  repeat
+    local limit = tonumber(ARGV[3 * i - 2])
+    local window = tonumber(ARGV[3 * i - 1])
+    local now = tonumber(ARGV[3 * i])
+    local current = math.floor(now / window) * window
+    local s, p, c = start, prev, curr
+    if s < current then
+      if s == current - window then p = c else p = 0 end
+      c = 0
+      s = current
+    elseif s > current then
+      current = s
+      now = s
     end
-    local reset = window - elapsed
-    if curr > 0 then reset = 2 * window - elapsed end
-    results[base + 1] = 0
-    results[base + 2] = 0
-    results[base + 3] = retry
-    results[base + 4] = reset
+    local elapsed = now - current
+    local weighted = p * (window - elapsed) + c * window
+    local capacity = limit * window
+    local base = 4 * i - 4
+    if weighted + window <= capacity then
+      start, prev, curr, ttl = s, p, c + 1, 2 * window - elapsed
+      results[base + 1] = 1
+      results[base + 2] = math.floor((capacity - weighted - window) / window)
+      results[base + 3] = 0
+      results[base + 4] = 2 * window - elapsed
+    else
+      local need = limit - 1 - c
+      local retry
+      if need >= 0 then
+        retry = window - math.floor(need * window / p) - elapsed
+      else
+        retry = 2 * window - math.floor((limit - 1) * window / c) - elapsed
+      end
+      local reset = window - elapsed
+      if c > 0 then reset = 2 * window - elapsed end
+      results[base + 1] = 0
+      results[base + 2] = 0
+      results[base + 3] = retry
+      results[base + 4] = reset
+    end
+    i = i + 1
+  until KEYS[i] ~= key
+  if ttl then
+    redis.call('HSET', key, 's', string.format('%d', start), 'p', string.format('%d', prev), 'c', string.format('%d', curr))
+    redis.call('PEXPIRE', key, ttl)
   end
 end
 return results
