@@ -26,8 +26,8 @@ import type { RequestFacts, Verdict } from "../src/core/pipeline.ts";
 import type { LogRow } from "../src/core/ports.ts";
 import { openBunSqlite } from "../src/store/bun-sqlite.ts";
 import { openDetectionStore } from "../src/store/detection-store.ts";
-import { type SqlValue } from "../src/store/sql-database.ts";
-import { LOG_FIELD_COUNT, openStore } from "../src/store/sqlite-store.ts";
+import { LogBatchEncoder, LogSymbolTable } from "../src/store/log-batch.ts";
+import { openStore } from "../src/store/sqlite-store.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -137,10 +137,6 @@ function attackRows(): LogRow[] {
   return rows;
 }
 
-function flatten(row: LogRow, out: SqlValue[]): void {
-  out.push(row.ts, row.ip, row.method, row.path, row.status, row.duration_ms, row.user_agent, row.referer, row.country_code, row.country, row.city, row.decision, row.rule, row.user);
-}
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
 async function scheduledBench(): Promise<void> {
@@ -154,8 +150,9 @@ async function scheduledBench(): Promise<void> {
     const lastMinute = NOW - MINUTE;
     const BATCH = 100_000;
     let attackAt = 0;
-    let values: SqlValue[] = [];
-    let pendingRows = 0;
+    // Inserted as the server's log writer does: encoded batches sharing one symbol table.
+    const encoder = new LogBatchEncoder(BATCH);
+    const symbols = new LogSymbolTable();
     let inserted = 0;
     const detection = openDetectionStore(path, { driver: openBunSqlite });
     const detector = new ScheduledDetector({ store: detection, rules: scheduledRules(settings), windowMs: settings.windowMs, sensitivePaths: settings.sensitivePaths });
@@ -164,17 +161,19 @@ async function scheduledBench(): Promise<void> {
     let warmRows = 0;
     const insertStarted = performance.now();
     const flushRows = () => {
-      if (pendingRows === 0) return;
-      store.insertLogValues(values, pendingRows);
-      inserted += pendingRows;
-      values = [];
-      pendingRows = 0;
+      const batch = encoder.take();
+      if (batch === null) return;
+      store.insertEncodedLogs(batch, symbols);
+      inserted += batch.count;
+    };
+    const add = (row: LogRow) => {
+      if (encoder.size === BATCH) flushRows();
+      encoder.add(row);
     };
     for (let i = 0; i < benignCount; i++) {
       const ts = windowStartTs + Math.floor((i / benignCount) * (NOW - windowStartTs - 1));
       while (attackAt < attacks.length && attacks[attackAt].ts <= ts) {
-        flatten(attacks[attackAt++], values);
-        pendingRows++;
+        add(attacks[attackAt++]);
       }
       if (!warmedUp && ts >= lastMinute) {
         // The server has been reading every minute: everything before the last minute is folded.
@@ -184,13 +183,10 @@ async function scheduledBench(): Promise<void> {
         warmMs = performance.now() - started;
         warmedUp = true;
       }
-      flatten(benignRow(zipfClient(), ts), values);
-      pendingRows++;
-      if (pendingRows >= BATCH) flushRows();
+      add(benignRow(zipfClient(), ts));
     }
     while (attackAt < attacks.length) {
-      flatten(attacks[attackAt++], values);
-      pendingRows++;
+      add(attacks[attackAt++]);
     }
     flushRows();
     const insertMs = performance.now() - insertStarted;

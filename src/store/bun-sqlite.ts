@@ -9,6 +9,12 @@ class BunStatement implements SqlStatement {
     return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
   }
 
+  runValues(params: readonly SqlValue[]): RunResult {
+    // bun:sqlite binds an array given as the only argument positionally.
+    const result = this.statement.run(params as SqlValue[]);
+    return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
+  }
+
   all<T>(...params: SqlValue[]): T[] {
     return this.statement.all(...params) as T[];
   }

@@ -1,14 +1,15 @@
-import type { LogRow } from "../core/ports.ts";
 import { type DriverName, loadDriver } from "./drivers.ts";
-import type { SqlValue } from "./sql-database.ts";
+import { type EncodedLogBatch, LogSymbolTable } from "./log-batch.ts";
 import { openStore, type SqliteStore } from "./sqlite-store.ts";
 
 /**
- * Owns the log writer's own connection and inserts batches strictly in arrival order, even
- * though opening the database is asynchronous (the driver is loaded on demand).
+ * Owns the log writer's own connection and inserts one encoder's batches strictly in arrival
+ * order, even though opening the database is asynchronous (the driver is loaded on demand).
  */
 export class LogBatchInserter {
   private readonly store: Promise<SqliteStore>;
+  /** The symbols of the one encoder whose batches come here. */
+  private readonly symbols = new LogSymbolTable();
 
   constructor(path: string, driver: DriverName) {
     this.store = loadDriver(driver).then((open) => openStore(path, { driver: open }));
@@ -16,14 +17,9 @@ export class LogBatchInserter {
     this.store.catch(() => {});
   }
 
-  /** Inserts rows given as objects, in one transaction. */
-  insertRows(rows: readonly LogRow[]): Promise<void> {
-    return this.store.then((store) => store.insertLogBatch(rows));
-  }
-
-  /** Inserts rows given flat (LOG_COLUMNS order), in one transaction. */
-  insertValues(values: readonly SqlValue[], rowCount: number): Promise<void> {
-    return this.store.then((store) => store.insertLogValues(values, rowCount));
+  /** Inserts an encoded batch in one transaction; batches must come in the order they were encoded. */
+  insertEncoded(batch: EncodedLogBatch): Promise<void> {
+    return this.store.then((store) => store.insertEncodedLogs(batch, this.symbols));
   }
 
   /** Closes the connection; a database that never opened has nothing to close. */

@@ -4,13 +4,14 @@
  * A compiled binary must list this file as an extra entrypoint (see build.ts).
  */
 import type { DriverName } from "./drivers.ts";
+import type { EncodedLogBatch } from "./log-batch.ts";
 import { LogBatchInserter } from "./log-batch-inserter.ts";
 
 /** Messages from the LogWriter to the worker, in order: open, batch…, close. */
 export type LogWorkerRequest =
   | { type: "open"; path: string; driver: DriverName }
-  /** `values` is the JSON of the flat row values: one string crosses threads far cheaper than objects. */
-  | { type: "batch"; seq: number; rows: number; values: string }
+  /** The batch's number buffer is transferred, not copied. */
+  | { type: "batch"; seq: number; batch: EncodedLogBatch }
   | { type: "close" };
 
 /** Replies, in request order: one `done` per batch, then `closed`. */
@@ -38,7 +39,7 @@ self.onmessage = function onLogWorkerRequest(event: MessageEvent<LogWorkerReques
       reply({ type: "done", seq, error: "log worker received a batch before open" });
       return;
     }
-    inserter.insertValues(JSON.parse(request.values), request.rows).then(
+    inserter.insertEncoded(request.batch).then(
       () => reply({ type: "done", seq }),
       (error: unknown) => reply({ type: "done", seq, error: errorMessage(error) }),
     );

@@ -1,8 +1,8 @@
 import type { LogRow, LogSink, LogSinkStats } from "../core/ports.ts";
 import { type DriverName, runtimeDriverName } from "./drivers.ts";
+import { type EncodedLogBatch, LogBatchEncoder } from "./log-batch.ts";
 import { LogBatchInserter } from "./log-batch-inserter.ts";
 import type { LogWorkerReply, LogWorkerRequest } from "./log-writer-worker.ts";
-import { flattenLogRows } from "./sqlite-store.ts";
 
 export interface LogWriterOptions {
   /** The SQLite file (see defaultDbPath). */
@@ -25,7 +25,7 @@ export interface LogWriterOptions {
 
 /** Where batches go: a Worker or an inserter on this thread. Replies come back in send order. */
 interface BatchTarget {
-  send(seq: number, rows: LogRow[]): void;
+  send(seq: number, batch: EncodedLogBatch): void;
   close(): Promise<void>;
 }
 
@@ -39,9 +39,9 @@ interface FlushWaiter {
 type BatchDone = (seq: number, error?: Error) => void;
 
 /**
- * The request log sink (SPEC §2.6). `write` only pushes onto an array; batches leave every
- * `flushMs` or at `batchSize` rows and are inserted by a Worker with its own connection, one
- * transaction per batch. Beyond `bufferSize` waiting rows, new rows are counted as dropped:
+ * The request log sink (SPEC §2.6). `write` encodes the row into the open batch (log-batch.ts:
+ * numbers and symbols, no objects kept); batches leave every `flushMs` or at `batchSize` rows and
+ * are inserted by a Worker with its own connection, one transaction per batch. Beyond `bufferSize` waiting rows, new rows are counted as dropped:
  * the request path is never blocked.
  */
 export class LogWriter implements LogSink {
@@ -50,7 +50,7 @@ export class LogWriter implements LogSink {
   private readonly bufferSize: number;
   private readonly onError: (error: Error) => void;
   private readonly target: BatchTarget;
-  private pending: LogRow[] = [];
+  private readonly encoder: LogBatchEncoder;
   /** Batches sent and not yet answered, oldest first. */
   private readonly inFlight: { seq: number; rows: number }[] = [];
   private inFlightRows = 0;
@@ -67,6 +67,7 @@ export class LogWriter implements LogSink {
     this.flushMs = options.flushMs ?? 50;
     this.bufferSize = options.bufferSize ?? 100_000;
     this.onError = options.onError ?? ((error) => console.error(`ipward: request log: ${error.message}`));
+    this.encoder = new LogBatchEncoder(this.batchSize);
     const driver = options.driver ?? runtimeDriverName();
     const done: BatchDone = (seq, error) => this.batchDone(seq, error);
     this.target = options.inline
@@ -75,13 +76,15 @@ export class LogWriter implements LogSink {
   }
 
   write(row: LogRow): void {
-    if (this.closing || this.broken || this.pending.length + this.inFlightRows >= this.bufferSize) {
+    const { encoder } = this;
+    if (this.closing || this.broken || encoder.size + this.inFlightRows >= this.bufferSize) {
       this.dropped++;
       return;
     }
-    const waiting = this.pending.push(row);
-    if (waiting === this.batchSize) this.arm(0);
-    else if (waiting === 1) this.arm(this.flushMs);
+    encoder.add(row);
+    // A full batch leaves at once: sending is a transfer of its buffer, not a copy.
+    if (encoder.size === this.batchSize) this.sendPending();
+    else if (encoder.size === 1) this.arm(this.flushMs);
   }
 
   /** Resolves once every row written so far is committed; rejects if one of their batches failed. */
@@ -99,7 +102,7 @@ export class LogWriter implements LogSink {
   }
 
   stats(): LogSinkStats {
-    return { buffered: this.pending.length + this.inFlightRows, written: this.written, dropped: this.dropped };
+    return { buffered: this.encoder.size + this.inFlightRows, written: this.written, dropped: this.dropped };
   }
 
   private arm(ms: number): void {
@@ -110,16 +113,12 @@ export class LogWriter implements LogSink {
   private sendPending(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const rows = this.pending;
-    this.pending = [];
-    for (let start = 0; start < rows.length; start += this.batchSize) {
-      const batch = rows.length <= this.batchSize ? rows : rows.slice(start, start + this.batchSize);
-      const seq = this.nextSeq++;
-      this.inFlight.push({ seq, rows: batch.length });
-      this.inFlightRows += batch.length;
-      this.target.send(seq, batch);
-    }
+    const batch = this.encoder.take();
+    if (batch === null) return;
+    const seq = this.nextSeq++;
+    this.inFlight.push({ seq, rows: batch.count });
+    this.inFlightRows += batch.count;
+    this.target.send(seq, batch);
   }
 
   private batchDone(seq: number, error?: Error): void {
@@ -164,8 +163,8 @@ export class LogWriter implements LogSink {
 function inlineTarget(path: string, driver: DriverName, done: BatchDone): BatchTarget {
   const inserter = new LogBatchInserter(path, driver);
   return {
-    send(seq, rows) {
-      inserter.insertRows(rows).then(
+    send(seq, batch) {
+      inserter.insertEncoded(batch).then(
         () => done(seq),
         (error: unknown) => done(seq, asError(error)),
       );
@@ -220,9 +219,9 @@ function workerTarget(
   };
   post({ type: "open", path, driver });
   return {
-    send(seq, rows) {
+    send(seq, batch) {
       hold(1);
-      post({ type: "batch", seq, rows: rows.length, values: JSON.stringify(flattenLogRows(rows)) });
+      worker.postMessage({ type: "batch", seq, batch } satisfies LogWorkerRequest, [batch.numbers.buffer]);
     },
     close() {
       if (dead) return Promise.resolve();

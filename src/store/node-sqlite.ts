@@ -9,6 +9,10 @@ class NodeStatement implements SqlStatement {
     return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
   }
 
+  runValues(params: readonly SqlValue[]): RunResult {
+    return this.run(...params);
+  }
+
   all<T>(...params: SqlValue[]): T[] {
     return this.statement.all(...params) as T[];
   }

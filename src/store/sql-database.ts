@@ -14,6 +14,8 @@ export interface RunResult {
 /** A prepared statement with positional `?` parameters. */
 export interface SqlStatement {
   run(...params: SqlValue[]): RunResult;
+  /** run() with the parameters in one array (bulk inserts: no spread of hundreds of arguments). */
+  runValues(params: readonly SqlValue[]): RunResult;
   all<T = Record<string, SqlValue>>(...params: SqlValue[]): T[];
   /** First row, or undefined when there is none. */
   get<T = Record<string, SqlValue>>(...params: SqlValue[]): T | undefined;

@@ -14,7 +14,7 @@ export const CONNECTION_PRAGMAS = [
   "PRAGMA foreign_keys = ON",
 ];
 
-/** request_log columns in the order used by inserts and by the flat row encoding. */
+/** request_log (the view) columns, as queries return them. */
 export const LOG_COLUMNS = [
   "ts",
   "ip",
@@ -33,12 +33,45 @@ export const LOG_COLUMNS = [
 ] as const;
 
 const logColumnList = LOG_COLUMNS.map((column) => `"${column}"`).join(", ");
-const logPlaceholders = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
 
-/** INSERT of `rows` request_log rows in one statement. */
-export function insertLogsSql(rows: number): string {
-  return `INSERT INTO request_log (${logColumnList}) VALUES ${Array(rows).fill(logPlaceholders).join(", ")}`;
+/** request_log_entry columns in the order inserts bind them. */
+export const LOG_ENTRY_COLUMNS = [
+  "ts",
+  "ip",
+  "method_id",
+  "path_id",
+  "status",
+  "duration_ms",
+  "user_agent_id",
+  "referer_id",
+  "place_id",
+  "decision",
+  "rule",
+  "user",
+] as const;
+
+const entryColumnList = LOG_ENTRY_COLUMNS.map((column) => `"${column}"`).join(", ");
+const entryPlaceholders = `(${LOG_ENTRY_COLUMNS.map(() => "?").join(", ")})`;
+
+/** INSERT of `rows` request_log_entry rows in one statement. */
+export function insertLogEntriesSql(rows: number): string {
+  return `INSERT INTO request_log_entry (${entryColumnList}) VALUES ${Array(rows).fill(entryPlaceholders).join(", ")}`;
 }
+
+/** The id of a log text, created if new; last_used moves forward only. */
+export const UPSERT_LOG_TEXT = `INSERT INTO log_text (value, last_used) VALUES (?1, ?2)
+  ON CONFLICT (value) DO UPDATE SET last_used = max(last_used, excluded.last_used)
+  RETURNING id, last_used`;
+export const TOUCH_LOG_TEXT = "UPDATE log_text SET last_used = max(last_used, ?2) WHERE id = ?1";
+export const UPSERT_LOG_PLACE = `INSERT INTO log_place (country_code, country, city, last_used) VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT (country_code, country, city) DO UPDATE SET last_used = max(last_used, excluded.last_used)
+  RETURNING id, last_used`;
+export const TOUCH_LOG_PLACE = "UPDATE log_place SET last_used = max(last_used, ?2) WHERE id = ?1";
+/** Entries no row newer than ?1 can use (see LOG_TOUCH_MS); ?2 rows at most, like the log purge. */
+export const PURGE_LOG_TEXTS_CHUNK =
+  "DELETE FROM log_text WHERE id IN (SELECT id FROM log_text WHERE last_used < ?1 LIMIT ?2)";
+export const PURGE_LOG_PLACES_CHUNK =
+  "DELETE FROM log_place WHERE id IN (SELECT id FROM log_place WHERE last_used < ?1 LIMIT ?2)";
 
 /** A statement text with its positional parameters. */
 export interface BoundSql {
@@ -93,9 +126,9 @@ function whereClause(where: string[]): string {
 
 /** Deletes at most `?2` rows older than `?1`; run repeatedly so that no transaction holds the lock long. */
 export const PURGE_LOGS_CHUNK =
-  "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE ts < ?1 LIMIT ?2)";
+  "DELETE FROM request_log_entry WHERE id IN (SELECT id FROM request_log_entry WHERE ts < ?1 LIMIT ?2)";
 export const FORGET_LOGS_CHUNK =
-  "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE ip = ?1 LIMIT ?2)";
+  "DELETE FROM request_log_entry WHERE id IN (SELECT id FROM request_log_entry WHERE ip = ?1 LIMIT ?2)";
 export const FORGET_SUSPICIOUS = "DELETE FROM suspicious_ip WHERE ip = ?";
 export const FORGET_RULES = "DELETE FROM decision_rule WHERE target = ?";
 

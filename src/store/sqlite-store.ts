@@ -11,6 +11,8 @@ import {
   type RuleList,
   systemClock,
 } from "../core/ports.ts";
+import { ENCODED_FIELDS, type EncodedLogBatch, encodeLogRows, F_DECISION, F_DURATION, F_METHOD, F_PATH, F_PLACE, F_REFERER, F_RULE, F_STATUS, F_TS, F_USER, F_USER_AGENT, LogSymbolTable } from "./log-batch.ts";
+import { LOG_TOUCH_MS, LogDictionary, type LogDictionaryEntry } from "./log-dictionary.ts";
 import { migrate } from "./migrations.ts";
 import * as sql from "./sql.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
@@ -52,10 +54,9 @@ export interface OpenStoreOptions extends StoreOptions {
   driver: SqlDriver;
 }
 
-/** Number of values per request_log row in the flat encoding (see LOG_COLUMNS). */
-export const LOG_FIELD_COUNT = sql.LOG_COLUMNS.length;
-
 const ROWS_PER_INSERT = 64;
+const ENTRY_FIELD_COUNT = sql.LOG_ENTRY_COLUMNS.length;
+const INSERT_FULL_CHUNK = sql.insertLogEntriesSql(ROWS_PER_INSERT);
 const DELETE_CHUNK = 10_000;
 const DEFAULT_LOG_LIMIT = 100;
 
@@ -78,34 +79,6 @@ export function openStore(path: string, options: OpenStoreOptions): SqliteStore 
   return new SqliteStore(db, options);
 }
 
-/**
- * The rows' values in LOG_COLUMNS order, one row after another: the compact form that crosses to
- * the log worker and is bound to the multi-row INSERT. Preallocated and index-assigned because it
- * runs on the request thread (about twice as fast as push).
- */
-export function flattenLogRows(rows: readonly LogRow[]): SqlValue[] {
-  const values: SqlValue[] = new Array(rows.length * LOG_FIELD_COUNT);
-  let k = 0;
-  for (const row of rows) {
-    values[k] = row.ts;
-    values[k + 1] = row.ip;
-    values[k + 2] = row.method;
-    values[k + 3] = row.path;
-    values[k + 4] = row.status;
-    values[k + 5] = row.duration_ms;
-    values[k + 6] = row.user_agent ?? null;
-    values[k + 7] = row.referer ?? null;
-    values[k + 8] = row.country_code ?? null;
-    values[k + 9] = row.country ?? null;
-    values[k + 10] = row.city ?? null;
-    values[k + 11] = row.decision;
-    values[k + 12] = row.rule ?? null;
-    values[k + 13] = row.user ?? null;
-    k += LOG_FIELD_COUNT;
-  }
-  return values;
-}
-
 /** Rules, request logs and erasure over one SQLite connection (its SQL text is in sql.ts). */
 export class SqliteStore implements DecisionStore {
   private readonly clock: Clock;
@@ -113,6 +86,9 @@ export class SqliteStore implements DecisionStore {
   private seenDataVersion = -1;
   private ownRuleWrite = true;
   private rulesVersion = 0;
+  private readonly dictionary = new LogDictionary((text) => this.statement(text));
+  /** Parameters of one multi-row insert, reused across statements. */
+  private readonly entryValues: SqlValue[] = new Array(ROWS_PER_INSERT * ENTRY_FIELD_COUNT);
 
   constructor(
     private readonly db: SqlDatabase,
@@ -172,24 +148,62 @@ export class SqliteStore implements DecisionStore {
 
   /** Inserts rows in one transaction. */
   insertLogBatch(rows: readonly LogRow[]): void {
-    this.insertLogValues(flattenLogRows(rows), rows.length);
+    const batch = encodeLogRows(rows);
+    if (batch) this.insertEncodedLogs(batch, new LogSymbolTable());
   }
 
-  /** Inserts `rowCount` rows given flat, in LOG_COLUMNS order, in one transaction. */
-  insertLogValues(values: readonly SqlValue[], rowCount: number): void {
-    if (values.length !== rowCount * LOG_FIELD_COUNT) {
-      throw new IpwardError("invalid_input", `expected ${rowCount * LOG_FIELD_COUNT} log values, got ${values.length}`);
+  /**
+   * Inserts an encoded batch in one transaction. `symbols` holds what the batch's encoder sent
+   * before; batches of one encoder must come here in order, each exactly once.
+   */
+  insertEncodedLogs(batch: EncodedLogBatch, symbols: LogSymbolTable): void {
+    symbols.receive(batch);
+    const { count, numbers } = batch;
+    const ips = batch.ips.split("\n");
+    if (numbers.length !== count * ENCODED_FIELDS || ips.length !== count) {
+      throw new IpwardError("invalid_input", `log batch of ${count} rows has ${numbers.length} numbers and ${ips.length} IPs`);
     }
-    if (rowCount === 0) return;
+    const dictionary = this.dictionary;
+    const resolved = symbols.resolved as (LogDictionaryEntry | undefined)[];
+    /**
+     * A text's or place's id: a symbol's entry is looked up once per symbol table, then held (at
+     * 2 × symbol for its use as a text, 2 × symbol + 1 as a place).
+     */
+    const idOf = (symbol: number, ts: number, place: boolean): number | null => {
+      if (symbol === -1) return null;
+      const slot = place ? 2 * symbol + 1 : 2 * symbol;
+      const entry = resolved[slot];
+      if (entry !== undefined) return dictionary.use(entry, ts);
+      const text = symbols.text(symbol)!;
+      const created = place ? dictionary.place(text, ts) : dictionary.text(text, ts);
+      resolved[slot] = created;
+      return created.id;
+    };
     this.db.transaction(() => {
-      const chunk = ROWS_PER_INSERT * LOG_FIELD_COUNT;
-      const full = Math.floor(rowCount / ROWS_PER_INSERT);
-      if (full > 0) {
-        const insert = this.statement(sql.insertLogsSql(ROWS_PER_INSERT));
-        for (let i = 0; i < full; i++) insert.run(...values.slice(i * chunk, (i + 1) * chunk));
+      const values = this.entryValues;
+      let k = 0;
+      for (let row = 0; row < count; row++) {
+        const at = row * ENCODED_FIELDS;
+        const ts = numbers[at + F_TS];
+        values[k] = ts;
+        values[k + 1] = ips[row];
+        values[k + 2] = idOf(numbers[at + F_METHOD], ts, false);
+        values[k + 3] = idOf(numbers[at + F_PATH], ts, false);
+        values[k + 4] = numbers[at + F_STATUS];
+        values[k + 5] = numbers[at + F_DURATION];
+        values[k + 6] = idOf(numbers[at + F_USER_AGENT], ts, false);
+        values[k + 7] = idOf(numbers[at + F_REFERER], ts, false);
+        values[k + 8] = idOf(numbers[at + F_PLACE], ts, true);
+        values[k + 9] = numbers[at + F_DECISION];
+        values[k + 10] = symbols.text(numbers[at + F_RULE]);
+        values[k + 11] = symbols.text(numbers[at + F_USER]);
+        k += ENTRY_FIELD_COUNT;
+        if (k === values.length) {
+          this.statement(INSERT_FULL_CHUNK).runValues(values);
+          k = 0;
+        }
       }
-      const rest = rowCount - full * ROWS_PER_INSERT;
-      if (rest > 0) this.statement(sql.insertLogsSql(rest)).run(...values.slice(full * chunk));
+      if (k > 0) this.statement(sql.insertLogEntriesSql(k / ENTRY_FIELD_COUNT)).runValues(values.slice(0, k));
     });
   }
 
@@ -211,7 +225,12 @@ export class SqliteStore implements DecisionStore {
 
   /** Deletes request logs older than `olderThan` (ms); returns how many. */
   purgeLogs(olderThan: number): number {
-    return this.deleteInChunks(sql.PURGE_LOGS_CHUNK, olderThan);
+    const purged = this.deleteInChunks(sql.PURGE_LOGS_CHUNK, olderThan);
+    // Texts and places no remaining row can use go too (see LOG_TOUCH_MS); others' caches stay valid.
+    this.deleteInChunks(sql.PURGE_LOG_TEXTS_CHUNK, olderThan - LOG_TOUCH_MS);
+    this.deleteInChunks(sql.PURGE_LOG_PLACES_CHUNK, olderThan - LOG_TOUCH_MS);
+    this.dictionary.clear();
+    return purged;
   }
 
   /** Erases everything about one address: its request logs, suspicious records and rules targeting it. */

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { LogRow } from "../../src/core/ports.ts";
 import { toLogJson, toRuleJson } from "../../src/store/json.ts";
 import { type SqlDatabase } from "../../src/store/sql-database.ts";
-import { flattenLogRows, openStore, type SqliteStore } from "../../src/store/sqlite-store.ts";
+import { encodeLogRows, LogBatchEncoder, LogSymbolTable } from "../../src/store/log-batch.ts";
+import { openStore, type SqliteStore } from "../../src/store/sqlite-store.ts";
 import { drivers, logRow, T0, tempDir } from "./fixtures.ts";
 
 const MINUTE = 60_000;
@@ -63,11 +64,37 @@ describe.each(drivers)("request log (%s)", (_name, driver) => {
     expect(store.queryLogs({ limit: 1000 }).map((r) => r.path)).toEqual(all.map((r) => r.path).reverse());
   });
 
-  test("flat values insert like rows; a wrong value count is refused", () => {
-    store.insertLogValues(flattenLogRows(rows(3)), 3);
-    expect(store.countLogs()).toBe(3);
-    expect(() => store.insertLogValues(flattenLogRows(rows(3)), 2)).toThrow(/expected 28 log values/);
-    expect(store.countLogs()).toBe(3);
+  test("encoded batches send each text once: later batches reuse the symbols, a reset batch starts afresh", () => {
+    const encoder = new LogBatchEncoder(3);
+    const symbols = new LogSymbolTable();
+    const geo = { country_code: "DE", country: "Germany", city: "Berlin" };
+    const sent: LogRow[] = [];
+    const add = (row: LogRow) => {
+      encoder.add(row);
+      sent.push(row);
+    };
+    add(logRow({ ts: T0, path: "/a", user_agent: "curl/8", ...geo }));
+    add(logRow({ ts: T0 + 1, path: "/b", user_agent: "curl/8", referer: "https://example.com/", rule: "login", user: "alice" }));
+    const first = encoder.take()!;
+    expect(first.reset).toBe(true);
+    add(logRow({ ts: T0 + 2, path: "/a", user_agent: "curl/8", decision: "block", rule: "203.0.113.0/24", ...geo }));
+    add(logRow({ ts: T0 + 3, path: "/a", country_code: "FR", country: null, city: null }));
+    const second = encoder.take()!;
+    expect(second.reset).toBe(false);
+    expect(second.symbols).toEqual(["203.0.113.0/24", "curl/8.5.0", "FR\u0000\u0000"]);
+    store.insertEncodedLogs(first, symbols);
+    store.insertEncodedLogs(second, symbols);
+    const stored = store.queryLogs({ limit: 10 }).reverse();
+    expect(stored.map(({ id: _id, ...row }) => row)).toEqual(sent);
+
+    expect(() => store.insertEncodedLogs(second, new LogSymbolTable())).toThrow(/symbol \d+, which was never sent/);
+    expect(store.countLogs()).toBe(4);
+  });
+
+  test("a batch whose counts disagree is refused whole", () => {
+    const batch = encodeLogRows(rows(3))!;
+    expect(() => store.insertEncodedLogs({ ...batch, count: 2 }, new LogSymbolTable())).toThrow(/log batch of 2 rows has 33 numbers and 3 IPs/);
+    expect(store.countLogs()).toBe(0);
   });
 
   test("a batch with a bad row is rolled back whole", () => {

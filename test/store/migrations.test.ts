@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { isIpwardError } from "../../src/core/errors.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../../src/store/migrations.ts";
 import { defaultDbPath, openStore } from "../../src/store/sqlite-store.ts";
-import { drivers, tempDir } from "./fixtures.ts";
+import { drivers, logRow, T0, tempDir } from "./fixtures.ts";
 
 describe.each(drivers)("migrations (%s)", (_name, driver) => {
   let temp: ReturnType<typeof tempDir>;
@@ -35,15 +36,43 @@ describe.each(drivers)("migrations (%s)", (_name, driver) => {
       "api_token",
       "change_counter",
       "decision_rule",
-      "request_log",
+      "log_place",
+      "log_text",
+      "request_log_entry",
       "suspicious_ip",
     ]);
+    const views = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'view'").all<{ name: string }>();
+    expect(views).toEqual([{ name: "request_log" }]);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
 
     const again = openStore(temp.dbPath, { driver });
     expect(again.countLogs()).toBe(0);
     again.close();
+  });
+
+  test("version 2 moves a version 1 request log into the entry table: every row reads back the same", () => {
+    mkdirSync(dirname(temp.dbPath), { recursive: true });
+    const db = driver(temp.dbPath);
+    db.exec("PRAGMA journal_mode = WAL");
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const rows = [
+      logRow({ ts: T0, path: "/a", user_agent: "curl/8", referer: "https://example.com/" }),
+      logRow({ ts: T0 + 1, path: "/a", decision: "block", rule: "203.0.113.0/24", country_code: "FR", country: "France", city: null }),
+      logRow({ ts: T0 + 2, path: "/b", user_agent: null, country_code: null, country: null, city: null, decision: "limit", rule: "login", user: "alice" }),
+    ];
+    const insert = db.prepare(`INSERT INTO request_log (ts, ip, method, path, status, duration_ms, user_agent, referer,
+      country_code, country, city, decision, rule, "user") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const row of rows) {
+      insert.run(row.ts, row.ip, row.method, row.path, row.status, row.duration_ms, row.user_agent, row.referer, row.country_code, row.country, row.city, row.decision, row.rule, row.user);
+    }
+    db.close();
+
+    const store = openStore(temp.dbPath, { driver });
+    expect(store.queryLogs().reverse()).toEqual(rows.map((row, i) => ({ ...row, id: i + 1 })));
+    store.insertLogBatch([logRow({ ts: T0 + 3, path: "/a" })]);
+    expect(store.countLogs({ path: "/a" })).toBe(3);
+    store.close();
   });
 
   test("a newer binary opens an older database and applies only the missing steps", () => {
