@@ -16,9 +16,9 @@ import type { SqlDriver } from "./sqlite-store.ts";
 const DEFAULT_SUSPICIOUS_LIMIT = 100;
 
 /** "+id" keeps SQLite from walking the table in rowid order (all of retention) instead of the ts index. */
-const FIRST_LOG_ID_SINCE = "SELECT min(+id) AS id FROM request_log WHERE ts >= ?";
-const LAST_LOG_ID = "SELECT coalesce(max(id), 0) AS id FROM request_log";
-/** A rowid range: reads pages in order, whatever the retention. */
+const FIRST_LOG_ID_SINCE = "SELECT min(+id) AS id FROM request_log_entry WHERE ts >= ?";
+const LAST_LOG_ID = "SELECT coalesce(max(id), 0) AS id FROM request_log_entry";
+/** A rowid range: reads pages in order, whatever the retention (the view resolves path and place by id). */
 const READ_LOGS = `SELECT id, ts, ip, path, status, decision, "user", country_code FROM request_log
   WHERE id > ?1 AND id <= ?2 AND ts >= ?3 ORDER BY id`;
 

@@ -41,20 +41,30 @@ export interface IpCounts {
 export const TOP_LIMIT = 10;
 
 // Every query filters on ts first so that SQLite walks the (ts, ip) index over the range only.
+// They read request_log_entry, not the request_log view: grouping on ids and looking up only the
+// groups' texts beats resolving every row's texts. decision: 1 block, 2 limit (migrations.ts).
 // Numbers bound by node:sqlite arrive as REAL: the casts keep the bucket division an integer one.
-const RANGE = "FROM request_log WHERE ts >= ?1 AND ts < ?2";
+const RANGE = "FROM request_log_entry WHERE ts >= ?1 AND ts < ?2";
 const SERIES = `SELECT (ts / CAST(?3 AS INTEGER)) * CAST(?3 AS INTEGER) AS ts, count(*) AS requests,
-  sum(decision = 'block') AS blocked, sum(decision = 'limit') AS limited ${RANGE} GROUP BY 1`;
+  sum(decision = 1) AS blocked, sum(decision = 2) AS limited ${RANGE} GROUP BY 1`;
 const UNIQUE_IPS = `SELECT count(DISTINCT ip) AS n ${RANGE}`;
-const TOP_COUNTRIES = `SELECT country_code, max(country) AS country, count(*) AS requests ${RANGE}
-  AND country_code IS NOT NULL GROUP BY country_code ORDER BY requests DESC, country_code LIMIT CAST(?3 AS INTEGER)`;
-const TOP_IPS = `SELECT ip, count(*) AS requests, max(country_code) AS country_code ${RANGE}
-  GROUP BY ip ORDER BY requests DESC, ip LIMIT CAST(?3 AS INTEGER)`;
-const TOP_PATHS = `SELECT path, count(*) AS requests ${RANGE} GROUP BY path ORDER BY requests DESC, path LIMIT CAST(?3 AS INTEGER)`;
+const TOP_COUNTRIES = `SELECT place.country_code, max(nullif(place.country, '')) AS country, sum(placed.requests) AS requests
+  FROM (SELECT place_id, count(*) AS requests ${RANGE} AND place_id IS NOT NULL GROUP BY place_id) AS placed
+  JOIN log_place AS place ON place.id = placed.place_id
+  WHERE place.country_code != ''
+  GROUP BY place.country_code ORDER BY requests DESC, place.country_code LIMIT CAST(?3 AS INTEGER)`;
+const TOP_IPS = `SELECT top.ip, top.requests, (SELECT nullif(country_code, '') FROM log_place WHERE id = top.place_id) AS country_code
+  FROM (SELECT ip, count(*) AS requests, max(place_id) AS place_id ${RANGE}
+    GROUP BY ip ORDER BY requests DESC, ip LIMIT CAST(?3 AS INTEGER)) AS top
+  ORDER BY top.requests DESC, top.ip`;
+const TOP_PATHS = `SELECT text.value AS path, counted.requests
+  FROM (SELECT path_id, count(*) AS requests ${RANGE} GROUP BY path_id) AS counted
+  JOIN log_text AS text ON text.id = counted.path_id
+  ORDER BY counted.requests DESC, text.value LIMIT CAST(?3 AS INTEGER)`;
 const STATUS_MIX = `SELECT status / 100 AS class, count(*) AS requests ${RANGE} GROUP BY 1 ORDER BY 1`;
-const IP_COUNTS = `SELECT count(*) AS requests, coalesce(sum(decision = 'block'), 0) AS blocked,
-  coalesce(sum(decision = 'limit'), 0) AS limited, min(ts) AS first_seen, max(ts) AS last_seen
-  FROM request_log WHERE ip = ?`;
+const IP_COUNTS = `SELECT count(*) AS requests, coalesce(sum(decision = 1), 0) AS blocked,
+  coalesce(sum(decision = 2), 0) AS limited, min(ts) AS first_seen, max(ts) AS last_seen
+  FROM request_log_entry WHERE ip = ?`;
 
 /** Aggregates over the request log (dashboard figures, per-address counts) on its own connection. */
 export class StatsStore {

@@ -166,6 +166,36 @@ describe.each(drivers)("request log (%s)", (_name, driver) => {
     expect(store.countLogs()).toBe(1_000);
   });
 
+  test("retention also removes the texts and places only purged rows used; a writer holding one re-creates it", () => {
+    const DAY = 24 * 60 * MINUTE;
+    // A second connection stands in for the log worker: it caches the entries of its first batch.
+    const writer = openStore(temp.dbPath, { driver });
+    const symbols = new LogSymbolTable();
+    const encoder = new LogBatchEncoder(10);
+    const day = (n: number, overrides: Partial<LogRow>) => logRow({ ts: T0 + n * DAY, ...overrides });
+    encoder.add(day(0, { path: "/old", user_agent: "old-agent", country_code: "FR", country: "France", city: "Paris" }));
+    encoder.add(day(0, { path: "/kept" }));
+    writer.insertEncodedLogs(encoder.take()!, symbols);
+    store.insertLogBatch([day(2, { path: "/kept" })]);
+    const db = rawConnection(temp.dbPath);
+    const texts = () => db.prepare("SELECT value FROM log_text ORDER BY value").all<{ value: string }>().map((t) => t.value);
+    const places = () => db.prepare("SELECT country_code FROM log_place ORDER BY country_code").all<{ country_code: string }>().map((p) => p.country_code);
+    expect(texts()).toEqual(["/kept", "/old", "GET", "curl/8.5.0", "old-agent"]);
+    expect(places()).toEqual(["DE", "FR"]);
+
+    expect(store.purgeLogs(T0 + DAY)).toBe(2);
+    expect(texts()).toEqual(["/kept", "GET", "curl/8.5.0"]);
+    expect(places()).toEqual(["DE"]);
+
+    // Its cached /old entry is gone: the next row using it brings it back, with a new id.
+    encoder.add(day(3, { path: "/old", country_code: "FR", country: "France", city: "Paris" }));
+    writer.insertEncodedLogs(encoder.take()!, symbols);
+    writer.close();
+    db.close();
+    expect(store.queryLogs({ since: T0 + 3 * DAY }).map((r) => [r.path, r.city])).toEqual([["/old", "Paris"]]);
+    expect(store.countLogs()).toBe(2);
+  });
+
   test("forget erases logs, suspicious records and rules of exactly that address", () => {
     store.insertLogBatch(rows(10));
     store.addRule({ list: "block", target: "192.0.2.1", kind: "ip", reason: null, expires_at: null, source: "cli" });
