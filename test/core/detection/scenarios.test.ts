@@ -4,6 +4,9 @@ import {
   decodeForInspection,
   injectionScenario,
   loginBruteforceScenario,
+  MEMO_KEY_MAX,
+  MEMO_SIZE,
+  memoise,
   type ObservedRequest,
   pathTraversalScenario,
   percentDecode,
@@ -244,6 +247,51 @@ describe("decoding", () => {
     expect(reason.length).toBeLessThan(300);
     expect(reason).not.toMatch(/[\u0000-\u001f]/);
     expect(reason.endsWith("…")).toBe(true);
+  });
+});
+
+describe("memoised matching", () => {
+  test("a key is computed once while remembered", () => {
+    const computed: string[] = [];
+    const length = memoise((key) => (computed.push(key), key.length));
+    expect([length("/a"), length("/bb"), length("/a"), length("/bb")]).toEqual([2, 3, 2, 3]);
+    expect(computed).toEqual(["/a", "/bb"]);
+  });
+
+  test("stays bounded: emptied when full, so the first key is computed again after MEMO_SIZE others", () => {
+    let calls = 0;
+    const echo = memoise((key) => (calls++, key));
+    for (let i = 0; i < MEMO_SIZE; i++) echo(`/p${i}`);
+    expect(calls).toBe(MEMO_SIZE);
+    echo("/p0");
+    expect(calls).toBe(MEMO_SIZE);
+    echo("/one-more");
+    echo("/p0");
+    expect(calls).toBe(MEMO_SIZE + 2);
+  });
+
+  test("keys longer than MEMO_KEY_MAX are computed every time", () => {
+    let calls = 0;
+    const echo = memoise((key) => (calls++, key));
+    const long = `/${"x".repeat(MEMO_KEY_MAX)}`;
+    expect([echo(long), echo(long)]).toEqual([long, long]);
+    expect(calls).toBe(2);
+  });
+
+  test("repeated requests get the answers of fresh ones, whatever the status of earlier ones", () => {
+    const fresh = () => [sensitiveFileScenario(tuning), pathTraversalScenario(tuning), injectionScenario(tuning), badUserAgentScenario(tuning)];
+    const warm = fresh();
+    const targets = [...BENIGN, "/.env", "/wp-login.php", "/static/..%2f..%2fapp.config", "/search/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/item?id=1+or+2=2"];
+    for (let round = 0; round < 3; round++) {
+      for (const target of targets) {
+        for (const status of [200, 404, 200]) {
+          for (const userAgent of [BROWSER, "sqlmap/1.7.2", null]) {
+            const observed = request(target, { status, userAgent });
+            expect(warm.map((scenario) => scenario.match(observed))).toEqual(fresh().map((scenario) => scenario.match(observed)));
+          }
+        }
+      }
+    }
   });
 });
 
