@@ -32,8 +32,10 @@ function testDatabase(ipVersion: 4 | 6, recordSize: 24 | 28 | 32): GeoDatabase {
     "8.8.9.0/25": { city: "b" },
     "81.8.0.0/16": { city: "c" },
     "9.8.8.8/32": { city: "d" },
+    // Shorter than the search's 16-bit jump table: found before the walk starts.
+    "64.0.0.0/4": { city: "g" },
   };
-  if (ipVersion === 6) Object.assign(networks, { "2001:4860::/32": { city: "e" }, "2a00:1450::/29": { city: "f" } });
+  if (ipVersion === 6) Object.assign(networks, { "2001:4860::/32": { city: "e" }, "2a00:1450::/29": { city: "f" }, "3000::/4": { city: "h" } });
   const bytes = writeMmdb({ ipVersion, databaseType: "test", buildEpoch: new Date(0), networks, recordSize });
   return openDatabase(Buffer.from(bytes), "test", ipVersion === 6 ? [4, 6] : [4]);
 }
@@ -80,5 +82,7 @@ describe("treeSearch", () => {
     expect(database.search(parseIp("1.2.3.4")!)).toBe(-1);
     expect(database.search(parseIp("2001:4861::1")!)).toBe(-1);
     expect(database.search(parseIp("8.8.8.200")!)).toBeGreaterThan(0);
+    expect(database.search(parseIp("70.1.2.3")!)).toBe(database.search(parseIp("64.0.0.0")!));
+    expect(database.search(parseIp("3fff:1::1")!)).toBeGreaterThan(0);
   });
 });
