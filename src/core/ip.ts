@@ -12,7 +12,10 @@
  */
 import { IpwardError } from "./errors.ts";
 
-/** A parsed address. `text` is canonical; IPv4-mapped IPv6 input yields family 4. */
+/**
+ * A parsed address. `text` is canonical; IPv4-mapped IPv6 input yields family 4. Never modified
+ * once parsed (the pipeline hands the same one to every request from a socket address).
+ */
 export interface ParsedIp {
   family: 4 | 6;
   /** Canonical text: dotted quad, or RFC 5952 IPv6. */
@@ -481,8 +484,12 @@ function bytesToV4(bytes: Uint8Array): number {
  */
 export function resolveClientIp(socketAddress: string, forwardedFor: string | null, trust: TrustFn): ParsedIp | null {
   const socket = parseIp(socketAddress);
-  if (socket === null || forwardedFor === null || forwardedFor.length === 0) return socket;
-  if (!trust(socket, 0)) return socket;
+  return socket === null ? null : clientBehind(socket, forwardedFor, trust);
+}
+
+/** resolveClientIp for a socket address already parsed. */
+export function clientBehind(socket: ParsedIp, forwardedFor: string | null, trust: TrustFn): ParsedIp {
+  if (forwardedFor === null || forwardedFor.length === 0 || !trust(socket, 0)) return socket;
   let current = socket;
   let hop = 0;
   let end = forwardedFor.length;

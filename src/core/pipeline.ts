@@ -1,5 +1,5 @@
 import type { RuleSet } from "./decisions.ts";
-import { maskIp, type ParsedIp, resolveClientIp, type TrustFn } from "./ip.ts";
+import { clientBehind, maskIp, type ParsedIp, parseIp, type TrustFn } from "./ip.ts";
 import type { Clock, Decision, GeoInfo, GeoReader, LogRow, LogSink } from "./ports.ts";
 import { type Problem, problem } from "./problem.ts";
 import { problemForLimit, type RateLimiter } from "./rate-limit.ts";
@@ -59,9 +59,17 @@ export interface PipelineOptions {
   observers?: RequestObserver[];
 }
 
+/** Parsed socket addresses remembered before the memo is emptied. */
+const SOCKET_MEMO_SIZE = 1024;
+
 /** The request pipeline of SPEC §2: client IP → allowlist → blocklist → geolocation → rate limit → log. */
 export class Pipeline {
   private readonly observers: RequestObserver[];
+  /**
+   * Socket addresses already parsed. A server sees the same few peers again and again (its reverse
+   * proxy, clients on keep-alive connections); the memo saves parsing and allocating per request.
+   */
+  private readonly sockets = new Map<string, ParsedIp | null>();
 
   constructor(private readonly options: PipelineOptions) {
     this.observers = options.observers ?? [];
@@ -75,7 +83,8 @@ export class Pipeline {
   /** Decides about a request. Synchronous unless a rate-limit rule applies to it. */
   evaluate(facts: RequestFacts): Verdict | Promise<Verdict> {
     const { trust, rules, geo, limiter, clock } = this.options;
-    const parsedIp = resolveClientIp(facts.socketAddress, facts.forwardedFor, trust);
+    const socket = this.parseSocket(facts.socketAddress);
+    const parsedIp = socket && clientBehind(socket, facts.forwardedFor, trust);
     const ip = parsedIp?.text ?? facts.socketAddress;
     const location = parsedIp && geo ? geo.lookup(parsedIp) : null;
     const now = clock.now();
@@ -111,6 +120,16 @@ export class Pipeline {
     const identify = facts.authorization !== null && this.options.identity !== null;
     if (!limitRule && !identify) return verdict;
     return this.identifyAndLimit(verdict, facts, limitRule, now);
+  }
+
+  private parseSocket(address: string): ParsedIp | null {
+    let parsed = this.sockets.get(address);
+    if (parsed === undefined) {
+      parsed = parseIp(address);
+      if (this.sockets.size >= SOCKET_MEMO_SIZE) this.sockets.clear();
+      this.sockets.set(address, parsed);
+    }
+    return parsed;
   }
 
   private async identifyAndLimit(

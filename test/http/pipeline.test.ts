@@ -64,6 +64,20 @@ describe("demo app behind the pipeline", () => {
     );
   });
 
+  test("clients stay right across more socket addresses than the pipeline remembers parsed, which stays bounded", async () => {
+    const sockets = Array.from({ length: 1500 }, (_, k) => `203.0.${k >> 8}.${k & 255}`);
+    for (const round of [0, 1]) {
+      for (const socketIp of round === 0 ? sockets : sockets.slice(0, 50)) {
+        expect(await clientIpOf(socketIp, null)).toBe(socketIp);
+        expect(await clientIpOf(`::ffff:${socketIp}`, "8.8.8.8")).toBe(socketIp);
+      }
+    }
+    // The memo is private; its size is read here only to prove the bound.
+    const memo = (t.app.pipeline as unknown as { sockets: Map<string, unknown> }).sockets;
+    expect(memo.size).toBeLessThanOrEqual(1024);
+    expect(await clientIpOf("not-an-address", null)).toBe("not-an-address");
+  });
+
   test("malformed X-Forwarded-For entries never crash and never become the client IP", async () => {
     const junk = fc.oneof(fc.string(), fc.constantFrom("999.1.1.1", "unknown", "1.2.3", "::g", "[::1", "1.2.3.4:80", "", " , "));
     await fc.assert(
