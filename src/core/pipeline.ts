@@ -13,6 +13,7 @@ export interface RequestFacts {
   path: string;
   /** Query string without "?" (empty when none); stored only when log.query_string is on. */
   query: string;
+  /** The Authorization header; adapters may leave it null when `Pipeline.readsAuthorization` is false. */
   authorization: string | null;
   userAgent: string | null;
   referer: string | null;
@@ -73,6 +74,11 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.observers = options.observers ?? [];
+  }
+
+  /** Whether requests' Authorization header matters (a JWT secret is configured); adapters can skip reading it otherwise. */
+  get readsAuthorization(): boolean {
+    return this.options.identity !== null;
   }
 
   /** Registers an observer of finished requests. */

@@ -35,6 +35,8 @@ export interface WebSocketUpgrade {
 export function createGateway({ pipeline, prefix, appliance, application, routes = {}, upgrade }: GatewayOptions): FetchHandler {
   const prefixSlash = `${prefix}/`;
   const rawRoutes = new Map(Object.entries(routes));
+  // Each header read costs a lookup in Bun's header map (about 20 ns): skip the one nothing reads.
+  const readsAuthorization = pipeline.readsAuthorization;
 
   return function gateway(request, server) {
     const started = performance.now();
@@ -51,7 +53,7 @@ export function createGateway({ pipeline, prefix, appliance, application, routes
       method: request.method,
       path,
       query: queryStart === -1 ? "" : url.slice(queryStart + 1),
-      authorization: headers.get("authorization"),
+      authorization: readsAuthorization ? headers.get("authorization") : null,
       userAgent: headers.get("user-agent"),
       referer: headers.get("referer"),
     };
