@@ -42,6 +42,15 @@ const DECISION_CODE: Record<Decision, number> = { allow: 0, block: 1, limit: 2 }
 /** Separates the parts of a place symbol (never part of a country or city name). */
 export const PLACE_SEPARATOR = "\u0000";
 
+interface PlaceSymbol {
+  country_code: string | null;
+  country: string | null;
+  city: string | null;
+  symbol: number;
+}
+
+const NO_PLACE: PlaceSymbol = { country_code: null, country: null, city: null, symbol: -1 };
+
 /** Most symbols an encoder remembers; past it, the next batch starts a fresh table (reset). */
 const MAX_SYMBOLS = 65_536;
 
@@ -56,7 +65,9 @@ export class LogBatchEncoder {
   /** Per field, the text of the previous row and its symbol (see symbolOf). */
   private lastText: (string | null)[] = new Array(ENCODED_FIELDS).fill(null);
   private lastSymbol: number[] = new Array(ENCODED_FIELDS).fill(-1);
-  private lastPlace = { country_code: null as string | null, country: null as string | null, city: null as string | null, symbol: -1 };
+  private lastPlace: PlaceSymbol = NO_PLACE;
+  /** Known places by city (or country, or code when that is all there is). */
+  private places = new Map<string, PlaceSymbol[]>();
 
   constructor(private readonly capacity: number) {
     this.numbers = new Float64Array(capacity * ENCODED_FIELDS);
@@ -107,7 +118,8 @@ export class LogBatchEncoder {
     if (this.symbolIds.size >= MAX_SYMBOLS) {
       this.symbolIds = new Map();
       this.lastText.fill(null);
-      this.lastPlace = { country_code: null, country: null, city: null, symbol: -1 };
+      this.lastPlace = NO_PLACE;
+      this.places = new Map();
       this.reset = true;
     }
     return batch;
@@ -126,15 +138,29 @@ export class LogBatchEncoder {
     return id;
   }
 
+  /**
+   * The symbol of a row's place. Places are found by their most specific name first, without
+   * building the joined key: geolocation hands out the same string instances for one location, and
+   * the Map keeps each string's hash, so a known place costs one lookup and three comparisons.
+   */
   private placeSymbol({ country_code, country, city }: LogRow): number {
     const last = this.lastPlace;
     if (country_code === last.country_code && country === last.country && city === last.city) return last.symbol;
-    const symbol =
-      country_code === null && country === null && city === null
-        ? -1
-        : this.symbol(`${country_code ?? ""}${PLACE_SEPARATOR}${country ?? ""}${PLACE_SEPARATOR}${city ?? ""}`);
-    this.lastPlace = { country_code, country, city, symbol };
-    return symbol;
+    const anchor = city ?? country ?? country_code;
+    if (anchor === null) return -1;
+    let known = this.places.get(anchor);
+    if (known === undefined) {
+      known = [];
+      this.places.set(anchor, known);
+    }
+    let place = known.find((p) => p.country_code === country_code && p.country === country && p.city === city);
+    if (place === undefined) {
+      const symbol = this.symbol(`${country_code ?? ""}${PLACE_SEPARATOR}${country ?? ""}${PLACE_SEPARATOR}${city ?? ""}`);
+      place = { country_code, country, city, symbol };
+      known.push(place);
+    }
+    this.lastPlace = place;
+    return place.symbol;
   }
 
   private symbol(text: string): number {

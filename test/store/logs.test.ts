@@ -82,13 +82,20 @@ describe.each(drivers)("request log (%s)", (_name, driver) => {
     const second = encoder.take()!;
     expect(second.reset).toBe(false);
     expect(second.symbols).toEqual(["203.0.113.0/24", "curl/8.5.0", "FR\u0000\u0000"]);
+    // One city name in two countries is two places, however the rows alternate.
+    add(logRow({ ts: T0 + 4, country_code: "FR", country: "France", city: "Paris" }));
+    add(logRow({ ts: T0 + 5, country_code: "US", country: "United States", city: "Paris" }));
+    add(logRow({ ts: T0 + 6, country_code: "FR", country: "France", city: "Paris" }));
+    const third = encoder.take()!;
+    expect(third.symbols).toEqual(["/", "FR\u0000France\u0000Paris", "US\u0000United States\u0000Paris"]);
     store.insertEncodedLogs(first, symbols);
     store.insertEncodedLogs(second, symbols);
+    store.insertEncodedLogs(third, symbols);
     const stored = store.queryLogs({ limit: 10 }).reverse();
     expect(stored.map(({ id: _id, ...row }) => row)).toEqual(sent);
 
     expect(() => store.insertEncodedLogs(second, new LogSymbolTable())).toThrow(/symbol \d+, which was never sent/);
-    expect(store.countLogs()).toBe(4);
+    expect(store.countLogs()).toBe(7);
   });
 
   test("a batch whose counts disagree is refused whole", () => {
