@@ -174,6 +174,7 @@ export class RedisStore implements CounterStore {
     return this.client.isReady;
   }
 
+  /** One hit, as a batch of one (FallbackStore sends whole batches through hitMany). */
   async hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
     const [result] = await this.hitMany([{ key, limit, windowMs, now }]);
     return result;
