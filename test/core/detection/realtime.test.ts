@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { LeakyBuckets } from "../../../src/core/detection/leaky-bucket.ts";
 import type { Finding } from "../../../src/core/detection/ports.ts";
 import { RealtimeDetector } from "../../../src/core/detection/realtime.ts";
@@ -46,6 +47,49 @@ describe("LeakyBuckets", () => {
     expect(buckets.pour("a", T0)).toBe(1);
     expect(buckets.pour("a", T0)).toBe(1);
     expect(buckets.size).toBe(0);
+  });
+
+  test("pours answer as a plain Map-ordered model does, for any sequence (fast-check)", () => {
+    /** The straightforward model: a Map in pouring order, the oldest first. */
+    function referencePour(model: Map<string, { level: number; hits: number; last: number }>, threshold: number, maxKeys: number, key: string, now: number): number {
+      let bucket = model.get(key);
+      if (bucket) {
+        model.delete(key);
+        const level = bucket.level - Math.max(0, now - bucket.last) / MINUTE;
+        if (level <= 0) bucket.hits = 0;
+        bucket.level = Math.max(0, level) + 1;
+        bucket.hits++;
+        bucket.last = Math.max(bucket.last, now);
+        if (bucket.level > threshold - 1) return bucket.hits;
+      } else {
+        bucket = { level: 1, hits: 1, last: now };
+        if (bucket.level > threshold - 1) return bucket.hits;
+        if (model.size >= maxKeys) model.delete(model.keys().next().value as string);
+      }
+      model.set(key, bucket);
+      return 0;
+    }
+    const pours = fc.array(fc.tuple(fc.constantFrom("a", "b", "c", "d", "e", "f"), fc.nat(3 * MINUTE)), { maxLength: 60 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), pours, (threshold, maxKeys, sequence) => {
+        const buckets = new LeakyBuckets(threshold, MINUTE, maxKeys);
+        const model = new Map<string, { level: number; hits: number; last: number }>();
+        for (const [key, offset] of sequence) {
+          expect(buckets.pour(key, T0 + offset)).toBe(referencePour(model, threshold, maxKeys, key, T0 + offset));
+          expect(buckets.size).toBe(model.size);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a million distinct addresses never hold more than maxKeys", () => {
+    const buckets = new LeakyBuckets(3, MINUTE, 1000);
+    for (let i = 0; i < 1_000_000; i++) {
+      buckets.pour(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, T0 + i);
+      if (buckets.size > 1000) throw new Error(`size ${buckets.size} after ${i + 1} addresses`);
+    }
+    expect(buckets.size).toBe(1000);
   });
 
   test("at most maxKeys addresses are tracked; the least recently poured go first", () => {
