@@ -81,7 +81,7 @@ export const ConfigSchema = T.Object(
       {
         query_string: T.Boolean({ default: false, description: "Store the query string with the path" }),
         buffer_size: T.Integer({ default: 100_000, minimum: 100, description: "Rows held before new rows are dropped" }),
-        batch_size: T.Integer({ default: 100, minimum: 1 }),
+        batch_size: T.Integer({ default: 250, minimum: 1 }),
         flush_ms: T.Integer({ default: 50, minimum: 1 }),
       },
       { additionalProperties: false, default: {} },

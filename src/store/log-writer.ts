@@ -7,7 +7,7 @@ import type { LogWorkerReply, LogWorkerRequest } from "./log-writer-worker.ts";
 export interface LogWriterOptions {
   /** The SQLite file (see defaultDbPath). */
   path: string;
-  /** Rows per batch; a full batch is sent at once (config log.batch_size, default 100). */
+  /** Rows per batch; a full batch is sent at once (config log.batch_size, default 250). */
   batchSize?: number;
   /** Longest a row waits before its batch is sent (config log.flush_ms, default 50). */
   flushMs?: number;
@@ -63,7 +63,7 @@ export class LogWriter implements LogSink {
   private broken: Error | undefined;
 
   constructor(options: LogWriterOptions) {
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 250;
     this.flushMs = options.flushMs ?? 50;
     this.bufferSize = options.bufferSize ?? 100_000;
     this.onError = options.onError ?? ((error) => console.error(`ipward: request log: ${error.message}`));
