@@ -57,6 +57,8 @@ export interface OpenStoreOptions extends StoreOptions {
 const ROWS_PER_INSERT = 64;
 const ENTRY_FIELD_COUNT = sql.LOG_ENTRY_COLUMNS.length;
 const INSERT_FULL_CHUNK = sql.insertLogEntriesSql(ROWS_PER_INSERT);
+/** Marks a text symbol stored inline once; its next use creates its log_text entry. */
+const FIRST_SIGHTING = Symbol("first sighting");
 const DELETE_CHUNK = 10_000;
 const DEFAULT_LOG_LIMIT = 100;
 
@@ -164,39 +166,54 @@ export class SqliteStore implements DecisionStore {
       throw new IpwardError("invalid_input", `log batch of ${count} rows has ${numbers.length} numbers and ${ips.length} IPs`);
     }
     const dictionary = this.dictionary;
-    const resolved = symbols.resolved as (LogDictionaryEntry | undefined)[];
-    /**
-     * A text's or place's id: a symbol's entry is looked up once per symbol table, then held (at
-     * 2 × symbol for its use as a text, 2 × symbol + 1 as a place).
-     */
-    const idOf = (symbol: number, ts: number, place: boolean): number | null => {
-      if (symbol === -1) return null;
-      const slot = place ? 2 * symbol + 1 : 2 * symbol;
+    // Per symbol, at 2 × symbol its use as a text and at 2 × symbol + 1 as a place: the dictionary
+    // entry once there is one, FIRST_SIGHTING after a text was stored inline once.
+    const resolved = symbols.resolved as (LogDictionaryEntry | typeof FIRST_SIGHTING | undefined)[];
+    const values = this.entryValues;
+    /** Puts a text's id, or on its first sighting the text itself, at values[k] and values[k + 1]. */
+    const putText = (k: number, symbol: number, ts: number): void => {
+      values[k] = null;
+      values[k + 1] = null;
+      if (symbol === -1) return;
+      const slot = 2 * symbol;
       const entry = resolved[slot];
-      if (entry !== undefined) return dictionary.use(entry, ts);
-      const text = symbols.text(symbol)!;
-      const created = place ? dictionary.place(text, ts) : dictionary.text(text, ts);
-      resolved[slot] = created;
+      if (entry === undefined) {
+        resolved[slot] = FIRST_SIGHTING;
+        values[k + 1] = symbols.text(symbol);
+      } else if (entry === FIRST_SIGHTING) {
+        const created = dictionary.text(symbols.text(symbol)!, ts);
+        resolved[slot] = created;
+        values[k] = created.id;
+      } else {
+        values[k] = dictionary.use(entry, ts);
+      }
+    };
+    /** A place's id (places are few: always stored once). */
+    const placeId = (symbol: number, ts: number): number | null => {
+      if (symbol === -1) return null;
+      const entry = resolved[2 * symbol + 1];
+      if (entry !== undefined && entry !== FIRST_SIGHTING) return dictionary.use(entry, ts);
+      const created = dictionary.place(symbols.text(symbol)!, ts);
+      resolved[2 * symbol + 1] = created;
       return created.id;
     };
     this.db.transaction(() => {
-      const values = this.entryValues;
       let k = 0;
       for (let row = 0; row < count; row++) {
         const at = row * ENCODED_FIELDS;
         const ts = numbers[at + F_TS];
         values[k] = ts;
         values[k + 1] = ips[row];
-        values[k + 2] = idOf(numbers[at + F_METHOD], ts, false);
-        values[k + 3] = idOf(numbers[at + F_PATH], ts, false);
-        values[k + 4] = numbers[at + F_STATUS];
-        values[k + 5] = numbers[at + F_DURATION];
-        values[k + 6] = idOf(numbers[at + F_USER_AGENT], ts, false);
-        values[k + 7] = idOf(numbers[at + F_REFERER], ts, false);
-        values[k + 8] = idOf(numbers[at + F_PLACE], ts, true);
-        values[k + 9] = numbers[at + F_DECISION];
-        values[k + 10] = symbols.text(numbers[at + F_RULE]);
-        values[k + 11] = symbols.text(numbers[at + F_USER]);
+        putText(k + 2, numbers[at + F_METHOD], ts);
+        putText(k + 4, numbers[at + F_PATH], ts);
+        values[k + 6] = numbers[at + F_STATUS];
+        values[k + 7] = numbers[at + F_DURATION];
+        putText(k + 8, numbers[at + F_USER_AGENT], ts);
+        putText(k + 10, numbers[at + F_REFERER], ts);
+        values[k + 12] = placeId(numbers[at + F_PLACE], ts);
+        values[k + 13] = numbers[at + F_DECISION];
+        values[k + 14] = symbols.text(numbers[at + F_RULE]);
+        values[k + 15] = symbols.text(numbers[at + F_USER]);
         k += ENTRY_FIELD_COUNT;
         if (k === values.length) {
           this.statement(INSERT_FULL_CHUNK).runValues(values);

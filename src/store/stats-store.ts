@@ -57,10 +57,11 @@ const TOP_IPS = `SELECT top.ip, top.requests, (SELECT nullif(country_code, '') F
   FROM (SELECT ip, count(*) AS requests, max(place_id) AS place_id ${RANGE}
     GROUP BY ip ORDER BY requests DESC, ip LIMIT CAST(?3 AS INTEGER)) AS top
   ORDER BY top.requests DESC, top.ip`;
-const TOP_PATHS = `SELECT text.value AS path, counted.requests
-  FROM (SELECT path_id, count(*) AS requests ${RANGE} GROUP BY path_id) AS counted
-  JOIN log_text AS text ON text.id = counted.path_id
-  ORDER BY counted.requests DESC, text.value LIMIT CAST(?3 AS INTEGER)`;
+// A path is an id or, on its first sighting by a writer, the text itself (see migrations.ts).
+const TOP_PATHS = `SELECT coalesce(text.value, counted.path) AS path, sum(counted.requests) AS requests
+  FROM (SELECT path_id, path, count(*) AS requests ${RANGE} GROUP BY path_id, path) AS counted
+  LEFT JOIN log_text AS text ON text.id = counted.path_id
+  GROUP BY 1 ORDER BY requests DESC, 1 LIMIT CAST(?3 AS INTEGER)`;
 const STATUS_MIX = `SELECT status / 100 AS class, count(*) AS requests ${RANGE} GROUP BY 1 ORDER BY 1`;
 const IP_COUNTS = `SELECT count(*) AS requests, coalesce(sum(decision = 1), 0) AS blocked,
   coalesce(sum(decision = 2), 0) AS limited, min(ts) AS first_seen, max(ts) AS last_seen

@@ -180,17 +180,20 @@ describe.each(drivers)("request log (%s)", (_name, driver) => {
     const symbols = new LogSymbolTable();
     const encoder = new LogBatchEncoder(10);
     const day = (n: number, overrides: Partial<LogRow>) => logRow({ ts: T0 + n * DAY, ...overrides });
-    encoder.add(day(0, { path: "/old", user_agent: "old-agent", country_code: "FR", country: "France", city: "Paris" }));
-    encoder.add(day(0, { path: "/kept" }));
+    // Twice each: a text's first sighting is stored in the row, its second creates its entry.
+    for (const row of [day(0, { path: "/old", user_agent: "old-agent", country_code: "FR", country: "France", city: "Paris" }), day(0, { path: "/kept" })]) {
+      encoder.add(row);
+      encoder.add(row);
+    }
     writer.insertEncodedLogs(encoder.take()!, symbols);
-    store.insertLogBatch([day(2, { path: "/kept" })]);
+    store.insertLogBatch([day(2, { path: "/kept" }), day(2, { path: "/kept" })]);
     const db = rawConnection(temp.dbPath);
     const texts = () => db.prepare("SELECT value FROM log_text ORDER BY value").all<{ value: string }>().map((t) => t.value);
     const places = () => db.prepare("SELECT country_code FROM log_place ORDER BY country_code").all<{ country_code: string }>().map((p) => p.country_code);
     expect(texts()).toEqual(["/kept", "/old", "GET", "curl/8.5.0", "old-agent"]);
     expect(places()).toEqual(["DE", "FR"]);
 
-    expect(store.purgeLogs(T0 + DAY)).toBe(2);
+    expect(store.purgeLogs(T0 + DAY)).toBe(4);
     expect(texts()).toEqual(["/kept", "GET", "curl/8.5.0"]);
     expect(places()).toEqual(["DE"]);
 
@@ -200,7 +203,22 @@ describe.each(drivers)("request log (%s)", (_name, driver) => {
     writer.close();
     db.close();
     expect(store.queryLogs({ since: T0 + 3 * DAY }).map((r) => [r.path, r.city])).toEqual([["/old", "Paris"]]);
-    expect(store.countLogs()).toBe(2);
+    expect(store.countLogs()).toBe(3);
+  });
+
+  test("a text seen once stays in its row; from its second use on it is stored once, and both rows read the same", () => {
+    const db = rawConnection(temp.dbPath);
+    const texts = () => db.prepare("SELECT value FROM log_text ORDER BY value").all<{ value: string }>().map((t) => t.value);
+    const inline = () => db.prepare("SELECT path FROM request_log_entry WHERE path IS NOT NULL").all<{ path: string }>().map((r) => r.path);
+    store.insertLogBatch([logRow({ path: "/scan/1.php", user_agent: null }), logRow({ ts: T0 + 1, path: "/scan/2.php", user_agent: null })]);
+    expect(texts()).toEqual(["GET"]);
+    expect(inline()).toEqual(["/scan/1.php", "/scan/2.php"]);
+    store.insertLogBatch([1, 2, 3].map((i) => logRow({ ts: T0 + 1 + i, path: "/home", user_agent: null, method: "GET" })));
+    expect(texts()).toEqual(["/home", "GET"]);
+    expect(inline()).toEqual(["/scan/1.php", "/scan/2.php", "/home"]);
+    expect(store.countLogs({ path: "/home" })).toBe(3);
+    expect(store.queryLogs({ limit: 10 }).map((r) => r.path)).toEqual(["/home", "/home", "/home", "/scan/2.php", "/scan/1.php"]);
+    db.close();
   });
 
   test("forget erases logs, suspicious records and rules of exactly that address", () => {
