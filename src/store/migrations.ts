@@ -112,15 +112,17 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Texts the log repeats (methods, paths, user agents, referers). last_used (ms) is the newest
       -- ts of a row using the entry, kept to within LOG_TOUCH_MS; retention removes entries unused
       -- since before its cut-off, so the dictionary shrinks with the log.
+      -- AUTOINCREMENT: an id removed by retention is never given to another text, so readers
+      -- may cache id -> text (detection-store.ts).
       CREATE TABLE log_text (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         value TEXT NOT NULL UNIQUE,
         last_used INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX log_text_last_used ON log_text (last_used);
       -- Geolocations; '' stands for an unknown part so that UNIQUE holds ('' is never a real name).
       CREATE TABLE log_place (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         country_code TEXT NOT NULL,
         country TEXT NOT NULL,
         city TEXT NOT NULL,
