@@ -61,7 +61,12 @@ interface IntervalHandle {
   unref?: () => unknown;
 }
 
-const DEFAULT_READ_ROWS = 20_000;
+/**
+ * Rows read and folded between two turns of the event loop. The fold runs on the thread that
+ * serves requests, at about 0.9 µs a row, so a chunk holds requests up for about 1 ms (20,000 rows
+ * held them for 18 ms once a minute under load, which showed in the p99).
+ */
+const DEFAULT_READ_ROWS = 1_000;
 
 /**
  * Runs the scheduled rules over the look-back window ending now.
@@ -171,6 +176,8 @@ export class ScheduledDetector {
   }
 }
 
+/** Lets waiting requests run. setImmediate where the runtime has it: setTimeout(0) waits ~1 ms. */
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
