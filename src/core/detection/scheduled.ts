@@ -108,7 +108,11 @@ export class ScheduledDetector {
       const rowsRead = await this.fold(now);
       const context: RuleContext = { window: this.window!, windowText: describeWindow(this.options.windowMs) };
       const findings: Finding[] = [];
-      for (const rule of this.options.rules) findings.push(...rule.evaluate(context));
+      for (const rule of this.options.rules) {
+        findings.push(...rule.evaluate(context));
+        // Each rule walks the whole window (0.1–0.4 s for 10M rows): let requests through between them.
+        await yieldToEventLoop();
+      }
       return { since: this.since(now), until: now, findings, rowsRead, durationMs: performance.now() - started };
     });
   }
