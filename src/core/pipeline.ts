@@ -2,7 +2,7 @@ import type { RuleSet } from "./decisions.ts";
 import { clientBehind, maskIp, type ParsedIp, parseIp, type TrustFn } from "./ip.ts";
 import type { Clock, Decision, GeoInfo, GeoReader, LogRow, LogSink } from "./ports.ts";
 import { type Problem, problem } from "./problem.ts";
-import { problemForLimit, type RateLimiter } from "./rate-limit.ts";
+import { type LimitOutcome, problemForLimit, type RateLimiter } from "./rate-limit.ts";
 
 /** What the pipeline needs to know about an incoming request; adapters fill it from their runtime. */
 export interface RequestFacts {
@@ -125,6 +125,13 @@ export class Pipeline {
     // detection sees which user came from where.
     const identify = facts.authorization !== null && this.options.identity !== null;
     if (!limitRule && !identify) return verdict;
+    if (!identify) {
+      // A limited route without a user to resolve: synchronous when the limiter's store is (memory).
+      const outcome = limiter!.check({ rule: limitRule!, ip: parsedIp, user: null, tier: null, now });
+      return outcome instanceof Promise
+        ? outcome.then((answered) => applyLimit(verdict, answered, facts))
+        : applyLimit(verdict, outcome, facts);
+    }
     return this.identifyAndLimit(verdict, facts, limitRule, now);
   }
 
@@ -154,13 +161,7 @@ export class Pipeline {
       tier: identity?.tier ?? null,
       now,
     });
-    verdict.headers = outcome.headers;
-    if (!outcome.allowed) {
-      verdict.decision = "limit";
-      verdict.rule = limitRule.name;
-      verdict.refusal = problemForLimit(outcome, facts.path);
-    }
-    return verdict;
+    return applyLimit(verdict, outcome, facts);
   }
 
   /** Writes the log row of a finished request and tells the observers. */
@@ -189,4 +190,15 @@ export class Pipeline {
     options.log.write(row);
     for (const observer of this.observers) observer(row, verdict, facts);
   }
+}
+
+/** Puts a rate-limit outcome on the verdict: its headers, and the refusal when it is over the limit. */
+function applyLimit(verdict: Verdict, outcome: LimitOutcome, facts: RequestFacts): Verdict {
+  verdict.headers = outcome.headers;
+  if (!outcome.allowed) {
+    verdict.decision = "limit";
+    verdict.rule = outcome.rule.name;
+    verdict.refusal = problemForLimit(outcome, facts.path);
+  }
+  return verdict;
 }

@@ -108,5 +108,10 @@ export interface HitResult {
  */
 export interface CounterStore {
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult>;
+  /**
+   * The same hit answered at once, when the store can (memory); undefined when it must wait
+   * (Redis), and then nothing was counted: call `hit`. Spares the request a promise round.
+   */
+  hitNow?(key: string, limit: number, windowMs: number, now: number): HitResult | undefined;
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@
 import { formatDuration, parseDuration } from "./duration.ts";
 import { IpwardError } from "./errors.ts";
 import { maskIp, type ParsedIp } from "./ip.ts";
-import type { CounterStore } from "./ports.ts";
+import type { CounterStore, HitResult } from "./ports.ts";
 import { type Problem, problem } from "./problem.ts";
 
 export type RateLimitKeyKind = "ip" | "user" | "user_or_ip";
@@ -155,14 +155,20 @@ export class RateLimiter {
 
   /**
    * Counts the request against its key and says whether it may proceed. `rule` must come from this
-   * limiter's matchRule. Rejects only if the store does (the fallback store never does).
+   * limiter's matchRule. Synchronous when the store can answer at once (memory); a rejected promise
+   * only if the store rejects (the fallback store never does).
    */
-  async check({ rule, ip, user, tier, now }: LimitCheck): Promise<LimitOutcome> {
-    const compiled = rule as CompiledRule;
+  check({ rule, ip, user, tier, now }: LimitCheck): LimitOutcome | Promise<LimitOutcome> {
     const key =
       rule.key === "ip" || user === null ? `${rule.name}:ip:${this.ipKey(ip)}` : `${rule.name}:user:${user}`;
     const limit = (tier !== null ? rule.tiers.get(tier) : undefined) ?? rule.limit;
-    const hit = await this.store.hit(key, limit, rule.windowMs, now);
+    const answered = this.store.hitNow?.(key, limit, rule.windowMs, now);
+    if (answered !== undefined) return this.outcome(rule, key, limit, answered);
+    return this.store.hit(key, limit, rule.windowMs, now).then((hit) => this.outcome(rule, key, limit, hit));
+  }
+
+  private outcome(rule: LimitRule, key: string, limit: number, hit: HitResult): LimitOutcome {
+    const compiled = rule as CompiledRule;
     const retryAfter = hit.allowed ? 0 : Math.max(1, Math.ceil(hit.retryAfterMs / 1_000));
     const reset = hit.allowed ? Math.ceil(hit.resetMs / 1_000) : retryAfter;
     const headers: Record<string, string> = {

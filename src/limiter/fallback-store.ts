@@ -109,6 +109,13 @@ export class FallbackStore implements LimiterStore {
     };
   }
 
+  /** Answers at once while degraded (memory counts); undefined while Redis answers. */
+  hitNow(key: string, limit: number, windowMs: number, now: number): HitResult | undefined {
+    if (this.mode !== "memory") return undefined;
+    this.fallbacks++;
+    return this.memory.hitSync(key, limit, windowMs, now);
+  }
+
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
     if (this.mode === "memory") {
       this.fallbacks++;

@@ -25,6 +25,10 @@ class MemoryOnlyStore implements LimiterStore {
     return this.memory.hit(key, limit, windowMs, now);
   }
 
+  hitNow(key: string, limit: number, windowMs: number, now: number) {
+    return this.memory.hitSync(key, limit, windowMs, now);
+  }
+
   state(): LimiterState {
     return "memory";
   }

@@ -46,6 +46,11 @@ export class MemoryStore implements CounterStore {
     return Promise.resolve(this.hitSync(key, limit, windowMs, now));
   }
 
+  /** CounterStore.hitNow: a memory store always answers at once. */
+  hitNow(key: string, limit: number, windowMs: number, now: number): HitResult {
+    return this.hitSync(key, limit, windowMs, now);
+  }
+
   /** The same as `hit`, without the promise (the fallback wrapper answers from it synchronously). */
   hitSync(key: string, limit: number, windowMs: number, now: number): HitResult {
     let slot = this.slotOf.get(key);

@@ -98,6 +98,31 @@ describe("canonicalPath", () => {
   });
 });
 
+describe("check: synchronous when the store can be", () => {
+  const rule = { name: "r", method: "GET", path: "/", limit: 1, window: "1m", key: "ip" } as RateLimitRuleSpec;
+  const ip = parseIp("192.0.2.1")!;
+
+  test("a memory store answers at once: no promise, and the second hit is refused", () => {
+    const limiter = new RateLimiter([rule], new MemoryStore());
+    const matched = limiter.matchRule("GET", "/")!;
+    const first = limiter.check({ rule: matched, ip, user: null, tier: null, now: 0 });
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ allowed: true, remaining: 0 });
+    expect(limiter.check({ rule: matched, ip, user: null, tier: null, now: 1 })).toMatchObject({ allowed: false });
+  });
+
+  test("a store without hitNow (one that must wait, like Redis) gives a promise of the same outcome", async () => {
+    const memory = new MemoryStore();
+    const waiting = { hit: memory.hit.bind(memory), close: () => memory.close() };
+    const limiter = new RateLimiter([rule], waiting);
+    const matched = limiter.matchRule("GET", "/")!;
+    const first = limiter.check({ rule: matched, ip, user: null, tier: null, now: 0 });
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await limiter.check({ rule: matched, ip, user: null, tier: null, now: 1 })).toMatchObject({ allowed: false });
+  });
+});
+
 describe("check: keys", () => {
   test("IPv4 clients are keyed by address", async () => {
     const limiter = limiterWith(DEFAULT_RULES);
