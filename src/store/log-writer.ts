@@ -41,8 +41,8 @@ type BatchDone = (seq: number, error?: Error) => void;
 /**
  * The request log sink (SPEC §2.6). `write` encodes the row into the open batch (log-batch.ts:
  * numbers and symbols, no objects kept); batches leave every `flushMs` or at `batchSize` rows and
- * are inserted by a Worker with its own connection, one transaction per batch. Beyond `bufferSize` waiting rows, new rows are counted as dropped:
- * the request path is never blocked.
+ * are inserted by a Worker with its own connection, one transaction per batch. Beyond
+ * `bufferSize` waiting rows, new rows are counted as dropped: the request path is never blocked.
  */
 export class LogWriter implements LogSink {
   private readonly batchSize: number;
