@@ -86,7 +86,7 @@ export class Pipeline {
     this.observers.push(observer);
   }
 
-  /** Decides about a request. Synchronous unless a rate-limit rule applies to it. */
+  /** Decides about a request. Synchronous unless a JWT must be verified or the limiter must wait for Redis. */
   evaluate(facts: RequestFacts): Verdict | Promise<Verdict> {
     const { trust, rules, geo, limiter, clock } = this.options;
     const socket = this.parseSocket(facts.socketAddress);
