@@ -158,23 +158,13 @@ export class SqliteDetectionStore implements DetectionStore {
 
   /** log_text ids are never reused (AUTOINCREMENT), so a cached id stays right after retention. */
   private logText(id: number): string {
-    let text = this.texts.get(id);
-    if (text === undefined) {
-      text = this.statement(LOG_TEXT_BY_ID).get<{ value: string }>(id)?.value ?? "";
-      if (this.texts.size >= MAX_CACHED_IDS) this.texts.clear();
-      this.texts.set(id, text);
-    }
-    return text;
+    return remembered(this.texts, id, () => this.statement(LOG_TEXT_BY_ID).get<{ value: string }>(id)?.value ?? "");
   }
 
   private countryOf(placeId: number): string | null {
-    let country = this.countries.get(placeId);
-    if (country === undefined) {
-      country = this.statement(LOG_COUNTRY_BY_ID).get<{ country_code: string | null }>(placeId)?.country_code ?? null;
-      if (this.countries.size >= MAX_CACHED_IDS) this.countries.clear();
-      this.countries.set(placeId, country);
-    }
-    return country;
+    return remembered(this.countries, placeId, () =>
+      this.statement(LOG_COUNTRY_BY_ID).get<{ country_code: string | null }>(placeId)?.country_code ?? null,
+    );
   }
 
   private statement(text: string): SqlStatement {
@@ -202,4 +192,14 @@ export function openDetectionStore(path: string, options: { driver: SqlDriver })
     db.close();
     throw error;
   }
+}
+
+/** `cache`'s value for `id`, loaded on a miss; the cache starts afresh at MAX_CACHED_IDS entries. */
+function remembered<T extends string | null>(cache: Map<number, T>, id: number, load: () => T): T {
+  const cached = cache.get(id);
+  if (cached !== undefined) return cached;
+  const value = load();
+  if (cache.size >= MAX_CACHED_IDS) cache.clear();
+  cache.set(id, value);
+  return value;
 }

@@ -37,7 +37,7 @@ export const F_USER = 10;
 
 /** The decisions as stored: their index (request_log_entry.decision). */
 export const DECISION_CODES: readonly Decision[] = ["allow", "block", "limit"];
-const DECISION_CODE: Record<Decision, number> = { allow: 0, block: 1, limit: 2 };
+const DECISION_CODE = Object.fromEntries(DECISION_CODES.map((decision, code) => [decision, code])) as Record<Decision, number>;
 
 /** Separates the parts of a place symbol (never part of a country or city name). */
 export const PLACE_SEPARATOR = "\u0000";
@@ -178,10 +178,10 @@ export class LogBatchEncoder {
  * The texts a decoder has been sent, by symbol number, and what the decoder derived from each
  * (`resolved`: the store keeps dictionary entries there, so a repeated text costs an array read).
  */
-export class LogSymbolTable<Resolved = unknown> {
+export class LogSymbolTable {
   private texts: string[] = [];
   /** Per symbol, what the decoder made of it; emptied with the texts on reset. */
-  resolved: (Resolved | undefined)[] = [];
+  resolved: unknown[] = [];
 
   /** Takes in a batch's new symbols (after forgetting the old ones if it says reset). */
   receive(batch: EncodedLogBatch): void {
@@ -198,11 +198,6 @@ export class LogSymbolTable<Resolved = unknown> {
     const text = this.texts[symbol];
     if (text === undefined) throw new Error(`log batch uses symbol ${symbol}, which was never sent`);
     return text;
-  }
-
-  /** How many symbols are known; symbol numbers below it are valid. */
-  get size(): number {
-    return this.texts.length;
   }
 }
 
