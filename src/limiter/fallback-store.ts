@@ -117,10 +117,8 @@ export class FallbackStore implements LimiterStore {
   }
 
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
-    if (this.mode === "memory") {
-      this.fallbacks++;
-      return this.memory.hit(key, limit, windowMs, now);
-    }
+    const answered = this.hitNow(key, limit, windowMs, now);
+    if (answered !== undefined) return Promise.resolve(answered);
     return new Promise<HitResult>((resolve) => {
       if (this.pending.push({ key, limit, windowMs, now, resolve }) === 1) setImmediate(this.flush);
     });
