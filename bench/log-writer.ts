@@ -7,7 +7,7 @@
  *
  * Usage: `bun bench/log-writer.ts [--rows N] [--http] [--index-study]`
  *   --http         wrk against a tiny Bun.serve that logs each request: no log vs Worker vs inline
- *   --index-study  request_log insert speed and ip-query time with (ts), (ts, ip), (ip), (ip, ts) (minutes)
+ *   --index-study  request_log_entry insert speed and ip-query time with (ts), (ts, ip), (ip), (ip, ts) (minutes)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -268,13 +268,13 @@ async function httpComparison(): Promise<void> {
   }
 }
 
-/** Insert speed and ip-query time for each request_log index choice, on a table already holding rows. */
+/** Insert speed and ip-query time for each request_log_entry index choice, on a table already holding rows. */
 function indexStudy(): void {
   const variants: [string, string | null][] = [
-    ["(ts)", "DROP INDEX request_log_ts_ip; CREATE INDEX study ON request_log (ts)"],
+    ["(ts)", "DROP INDEX request_log_entry_ts_ip; CREATE INDEX study ON request_log_entry (ts)"],
     ["(ts, ip)", null],
-    ["(ts) + (ip)", "DROP INDEX request_log_ts_ip; CREATE INDEX study_ts ON request_log (ts); CREATE INDEX study ON request_log (ip)"],
-    ["(ts) + (ip, ts)", "DROP INDEX request_log_ts_ip; CREATE INDEX study_ts ON request_log (ts); CREATE INDEX study ON request_log (ip, ts)"],
+    ["(ts) + (ip)", "DROP INDEX request_log_entry_ts_ip; CREATE INDEX study_ts ON request_log_entry (ts); CREATE INDEX study ON request_log_entry (ip)"],
+    ["(ts) + (ip, ts)", "DROP INDEX request_log_entry_ts_ip; CREATE INDEX study_ts ON request_log_entry (ts); CREATE INDEX study ON request_log_entry (ip, ts)"],
   ];
   const preload = numberOption("--preload", 2_000_000);
   const measured = 400_000;
