@@ -1,6 +1,7 @@
 /**
  * Builds dist/ipward: one self-contained executable with the admin UI, the GeoLite data and the
- * log-writer worker embedded. The GeoLite licence files are copied next to it, as the licence asks.
+ * worker threads (request log writer, scheduled detection) embedded. The GeoLite licence files
+ * are copied next to it, as the licence asks.
  */
 import { copyFileSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -15,11 +16,11 @@ mkdirSync(outDir, { recursive: true });
 
 const started = performance.now();
 const result = await Bun.build({
-  entrypoints: ["src/main.ts", "src/store/log-writer-worker.ts"],
+  entrypoints: ["src/main.ts", "src/store/log-writer-worker.ts", "src/store/detection-worker.ts"],
   compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
   // Every entrypoint at the root of the embedded file system, beside the main one: bundled code
   // sees the main module's import.meta.url, so LogWriter's `new URL("./log-writer-worker.ts",
-  // import.meta.url)` must find the worker there.
+  // import.meta.url)` (and DetectionThread's for its worker) must find the worker there.
   naming: { entry: "[name].[ext]" },
   target: "bun",
   format: "esm",

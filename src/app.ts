@@ -22,6 +22,7 @@ import { createCounterStore, type LimiterStore } from "./limiter/index.ts";
 import { loadDriver, runtimeDriverName } from "./store/drivers.ts";
 import { LogWriter } from "./store/log-writer.ts";
 import { openDetectionStore, type SqliteDetectionStore } from "./store/detection-store.ts";
+import { DetectionThread } from "./store/detection-thread.ts";
 import { type JobScheduler, scheduleJobs } from "./jobs/schedule.ts";
 import { defaultDbPath, openStore, type SqlDriver, type SqliteStore } from "./store/sqlite-store.ts";
 
@@ -133,8 +134,14 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog,
   pipeline.observe(metrics.observer);
 
   const detectionStore = openDetectionStore(dbPath, { driver });
+  const settings = detectionSettings(config.detection);
+  const reportDetectionError = (error: unknown) => log(`detection failed: ${error instanceof Error ? error.message : error}`);
+  // The scheduled rules fold every logged row: on a thread of their own, off the request thread.
+  const detectionThread = config.detection.enabled
+    ? new DetectionThread({ path: dbPath, settings, clock, onError: reportDetectionError })
+    : null;
   const detection = createDetection({
-    settings: detectionSettings(config.detection),
+    settings,
     store: detectionStore,
     decisions: store,
     ...listedBy(rules, clock),
@@ -143,7 +150,8 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog,
       if (action.action !== "skip") metrics.detection(action.rule);
       log(`detection: ${action.message}`);
     },
-    onError: (error) => log(`detection failed: ${error instanceof Error ? error.message : error}`),
+    onError: reportDetectionError,
+    scheduled: detectionThread ?? undefined,
   });
   const jobs: JobScheduler = scheduleJobs(
     [
@@ -200,6 +208,7 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog,
       await ruleSync?.close();
       await logWriter.close();
       await detection.responder.close();
+      await detectionThread?.close();
       detectionStore.close();
       await limiterStore.close();
       geo?.close();

@@ -9,14 +9,21 @@ import type { DetectionStore } from "./ports.ts";
 import { RealtimeDetector } from "./realtime.ts";
 import { type DetectionAction, type ResponsePolicy, Responder } from "./responder.ts";
 import { realtimeScenarios } from "./scenarios.ts";
-import { ScheduledDetector, type ScheduledRun, scheduledRules } from "./scheduled.ts";
+import { type ScheduledDetection, ScheduledDetector, type ScheduledRun, scheduledRules } from "./scheduled.ts";
 import type { DetectionSettings } from "./settings.ts";
 
 export * from "./ports.ts";
 export { RealtimeDetector } from "./realtime.ts";
 export { blockDuration, type DetectionAction, Responder, type ResponsePolicy } from "./responder.ts";
 export { realtimeScenarios, type Scenario } from "./scenarios.ts";
-export { type ScheduledRule, ScheduledDetector, type ScheduledRun, scheduledRules } from "./scheduled.ts";
+export {
+  refreshPeriodically,
+  type ScheduledDetection,
+  type ScheduledRule,
+  ScheduledDetector,
+  type ScheduledRun,
+  scheduledRules,
+} from "./scheduled.ts";
 export { type DetectionSettings, detectionSettings, describeWindow, windowStart } from "./settings.ts";
 
 export interface DetectionOptions {
@@ -31,11 +38,16 @@ export interface DetectionOptions {
   dryRun?: boolean;
   onAction?: (action: DetectionAction) => void;
   onError?: (error: unknown) => void;
+  /**
+   * Runs the scheduled rules somewhere else (the server's detection thread); default: a
+   * `ScheduledDetector` over `store` on this thread.
+   */
+  scheduled?: ScheduledDetection;
 }
 
 /** Everything detection needs, wired from the configuration. */
 export interface Detection {
-  scheduled: ScheduledDetector;
+  scheduled: ScheduledDetection;
   /** Null when `detection.realtime` (or `detection.enabled`) is off. */
   realtime: RealtimeDetector | null;
   responder: Responder;
@@ -62,13 +74,16 @@ export function createDetection(options: DetectionOptions): Detection {
     onAction: options.onAction,
     onError: options.onError,
   });
-  const scheduled = new ScheduledDetector({
-    store,
-    rules: scheduledRules(settings),
-    windowMs: settings.windowMs,
-    sensitivePaths: settings.sensitivePaths,
-    clock,
-  });
+  const scheduled =
+    options.scheduled ??
+    new ScheduledDetector({
+      store,
+      rules: scheduledRules(settings),
+      windowMs: settings.windowMs,
+      sensitivePaths: settings.sensitivePaths,
+      clock,
+      onError: options.onError,
+    });
   const realtime =
     settings.enabled && settings.realtime
       ? new RealtimeDetector({

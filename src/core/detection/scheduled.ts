@@ -39,7 +39,7 @@ export interface ScheduledDetectorOptions {
   /** Normalised sensitive paths (see `normalizeSensitivePaths`). */
   sensitivePaths: readonly string[];
   clock?: Clock;
-  /** Rows read per query; the event loop gets a turn between reads (default 20,000). */
+  /** Rows read per query; the event loop gets a turn between reads (default 1,000). */
   readRows?: number;
   limits?: LogWindowLimits;
   /** Told when a background refresh (after `start`) fails. */
@@ -57,8 +57,38 @@ export interface ScheduledRun {
   durationMs: number;
 }
 
+/**
+ * The scheduled detector as the server drives it: folded here (`ScheduledDetector`) or on a thread
+ * of its own (src/store/detection-thread.ts). `now` defaults to the detector's clock.
+ */
+export interface ScheduledDetection {
+  /** Folds the rows logged since the previous refresh; resolves with how many were read. */
+  refresh(now?: number): Promise<number>;
+  /** Evaluates every rule over the window ending at `now`, after folding what is new. */
+  detect(now?: number): Promise<ScheduledRun>;
+  /** Refreshes now and then every `intervalMs` (default one minute), without keeping the process alive. */
+  start(intervalMs?: number): void;
+  stop(): void;
+}
+
 interface IntervalHandle {
   unref?: () => unknown;
+}
+
+/** Calls `detection.refresh()` now and every `intervalMs`; returns what stops it. */
+export function refreshPeriodically(
+  detection: Pick<ScheduledDetection, "refresh">,
+  intervalMs: number,
+  onError?: (error: unknown) => void,
+): () => void {
+  const tick = () => {
+    detection.refresh().catch((error) => onError?.(error));
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  const handle = timer as IntervalHandle;
+  if (typeof handle.unref === "function") handle.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -77,14 +107,14 @@ const DEFAULT_READ_ROWS = 1_000;
  * read: call `refresh` every minute (or `start()`), and a run has one minute of rows left to read.
  * The first refresh of a process reads the whole window.
  */
-export class ScheduledDetector {
+export class ScheduledDetector implements ScheduledDetection {
   private readonly clock: Clock;
   private readonly readRows: number;
   private window: LogWindow | null = null;
   /** Highest request_log id folded into `window`. */
   private watermark = 0;
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private stopRefreshing: (() => void) | null = null;
 
   constructor(private readonly options: ScheduledDetectorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -123,19 +153,12 @@ export class ScheduledDetector {
    */
   start(intervalMs = MINUTE_MS): void {
     this.stop();
-    const tick = () => {
-      this.refresh().catch((error) => this.options.onError?.(error));
-    };
-    tick();
-    const timer = setInterval(tick, intervalMs);
-    const handle = timer as IntervalHandle;
-    if (typeof handle.unref === "function") handle.unref();
-    this.timer = timer;
+    this.stopRefreshing = refreshPeriodically(this, intervalMs, this.options.onError);
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.stopRefreshing?.();
+    this.stopRefreshing = null;
   }
 
   /** Erases an address from the folded window (it is still in any row read later). */

@@ -27,6 +27,8 @@ export function settings(detection: Record<string, unknown> = {}): DetectionSett
 
 /** A real database in a temp dir: the main store (logs, rules) and detection's own connection. */
 export interface Databases {
+  /** The SQLite file, for connections of other threads. */
+  path: string;
   store: SqliteStore;
   detection: SqliteDetectionStore;
   insert(rows: LogRow[]): void;
@@ -38,6 +40,7 @@ export function openDatabases(driver: SqlDriver): Databases {
   const store = openStore(temp.dbPath, { driver });
   const detection = openDetectionStore(temp.dbPath, { driver });
   return {
+    path: temp.dbPath,
     store,
     detection,
     insert: (rows) => store.insertLogBatch(rows),
