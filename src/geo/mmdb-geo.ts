@@ -40,7 +40,7 @@ export class MmdbGeo implements GeoReader {
       const answers = this.answers[parsed.family];
       let info = answers.get(record);
       if (info === undefined) {
-        info = decode(database, parsed);
+        info = decode(database, record, parsed);
         answers.set(record, info);
       }
       return info;
@@ -71,11 +71,8 @@ export class MmdbGeo implements GeoReader {
   }
 }
 
-/**
- * The answer of the record `ip` lands on. maxmind decodes a record only from an address's text (it
- * walks the tree again), which is fine here: this runs once per record while it stays cached.
- */
-function decode(database: GeoDatabase, ip: ParsedIp): GeoInfo | null {
-  const mapped = geoInfoFromRecord(database.reader.get(ip.text));
+/** The answer of `record`, where `ip` landed; runs once per record while it stays cached. */
+function decode(database: GeoDatabase, record: number, ip: ParsedIp): GeoInfo | null {
+  const mapped = geoInfoFromRecord(database.decode(record, ip));
   return mapped === null ? null : Object.freeze(mapped);
 }

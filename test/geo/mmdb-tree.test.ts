@@ -86,3 +86,32 @@ describe("treeSearch", () => {
     expect(database.search(parseIp("3fff:1::1")!)).toBeGreaterThan(0);
   });
 });
+
+describe("GeoDatabase.decode", () => {
+  test("gives maxmind's answer for the record the search found (bundled databases)", async () => {
+    const bundled = await loadBundledDatabases();
+    fc.assert(
+      fc.property(fc.oneof(v4, v6), (ip) => {
+        const database = bundled[ip.family];
+        const record = database.search(ip);
+        if (record >= 0) expect(database.decode(record, ip)).toEqual(database.reader.get(ip.text));
+        else expect(database.reader.get(ip.text)).toBeNull();
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test("gives maxmind's answer in every record size and tree family", () => {
+    for (const recordSize of [24, 28, 32] as const) {
+      for (const ipVersion of [4, 6] as const) {
+        const database = testDatabase(ipVersion, recordSize);
+        for (const text of ["8.8.8.8", "8.8.9.1", "81.8.3.4", "9.8.8.8", "70.1.2.3", ...(ipVersion === 6 ? ["2001:4860::1", "2a00:1450::9", "3001::1"] : [])]) {
+          const ip = parseIp(text)!;
+          const record = database.search(ip);
+          expect(record).toBeGreaterThanOrEqual(0);
+          expect(database.decode(record, ip)).toEqual(database.reader.get(text));
+        }
+      }
+    }
+  });
+});
