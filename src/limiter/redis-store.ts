@@ -120,8 +120,10 @@ function createLimiterClient(options: RedisStoreOptions) {
     // Fail commands at once while disconnected instead of queueing them until Redis returns.
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    // No per-command timeout: FallbackStore bounds every wait with one timer per batch, and the
-    // client's own timeout (an AbortSignal per command) only covers commands not yet written.
+    // No per-command timeout (node-redis defaults to 5 s: an AbortSignal and two listeners per
+    // command): FallbackStore bounds every wait with one timer per batch, and the client's timeout
+    // only covers commands not yet written.
+    commandOptions: { timeout: 0 },
     scripts: { slidingWindowBatch },
     socket: {
       connectTimeout: 2_000,
