@@ -5,6 +5,7 @@
 import { IpwardError } from "./errors.ts";
 import { formatIpBytes, parseCidr, parseIp, type ParsedIp, v4Mask } from "./ip.ts";
 import { type Clock, type DecisionRule, type DecisionStore, type RuleKind, type RuleList, systemClock } from "./ports.ts";
+import { BackgroundInterval } from "./time.ts";
 
 /** A validated block/allow target in canonical form. */
 export interface RuleTarget {
@@ -208,11 +209,6 @@ export interface RuleSetOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Minimal view of the value setInterval returns, so that core stays runtime-agnostic. */
-interface IntervalHandle {
-  unref?: () => unknown;
-}
-
 function reportRefreshError(error: unknown): void {
   console.error("ipward: reloading block/allow rules failed; keeping the previous rules:", error);
 }
@@ -226,7 +222,7 @@ export class RuleSet {
   private allowMatcher: RuleMatcher;
   private blockMatcher: RuleMatcher;
   private marker: number;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly poller = new BackgroundInterval(() => this.poll());
   private readonly clock: Clock;
   private readonly onError: (error: unknown) => void;
 
@@ -276,17 +272,12 @@ export class RuleSet {
 
   /** Polls the store every `intervalMs` (restarting if already started); the timer does not keep the process alive. */
   start(intervalMs = 250): void {
-    this.stop();
-    const timer = setInterval(() => this.poll(), intervalMs);
-    const handle = timer as IntervalHandle;
-    if (typeof handle.unref === "function") handle.unref();
-    this.timer = timer;
+    this.poller.start(intervalMs);
   }
 
   /** Stops polling. */
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.poller.stop();
   }
 
   private poll(): void {

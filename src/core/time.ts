@@ -13,3 +13,28 @@ export function parseTimeOrAgo(text: string, now: number, what: string): number 
   }
   return now - parseDuration(text, what);
 }
+
+/** Minimal view of the value setInterval returns, so that core stays runtime-agnostic. */
+interface IntervalHandle {
+  unref?: () => unknown;
+}
+
+/** A repeating timer that never keeps the process alive; `start` restarts it. */
+export class BackgroundInterval {
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly task: () => void) {}
+
+  start(intervalMs: number): void {
+    this.stop();
+    const timer = setInterval(this.task, intervalMs);
+    const handle = timer as IntervalHandle;
+    if (typeof handle.unref === "function") handle.unref();
+    this.timer = timer;
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

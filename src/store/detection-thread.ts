@@ -1,4 +1,4 @@
-import { refreshPeriodically, type ScheduledDetection, type ScheduledRun } from "../core/detection/scheduled.ts";
+import { RefreshTimer, type ScheduledDetection, type ScheduledRun } from "../core/detection/scheduled.ts";
 import { type DetectionSettings, MINUTE_MS } from "../core/detection/settings.ts";
 import { type Clock, systemClock } from "../core/ports.ts";
 import { type DriverName, runtimeDriverName } from "./drivers.ts";
@@ -42,11 +42,12 @@ export class DetectionThread implements ScheduledDetection {
   private readonly pending = new Map<number, PendingCall>();
   private nextId = 1;
   private failure: Error | null = null;
-  private stopRefreshing: (() => void) | null = null;
+  private readonly refresher: RefreshTimer;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: DetectionThreadOptions) {
     this.clock = options.clock ?? systemClock;
+    this.refresher = new RefreshTimer(this, options.onError);
     // In the compiled binary this resolves beside the main module, in the embedded file system
     // (build.ts lists the worker as an entrypoint named "[name].[ext]"). type "module": Deno
     // refuses classic workers.
@@ -78,13 +79,11 @@ export class DetectionThread implements ScheduledDetection {
   }
 
   start(intervalMs = MINUTE_MS): void {
-    this.stop();
-    this.stopRefreshing = refreshPeriodically(this, intervalMs, this.options.onError);
+    this.refresher.start(intervalMs);
   }
 
   stop(): void {
-    this.stopRefreshing?.();
-    this.stopRefreshing = null;
+    this.refresher.stop();
   }
 
   /** Stops refreshing, lets the call in progress finish, closes the connection and ends the thread. */

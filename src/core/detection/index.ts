@@ -17,7 +17,7 @@ export { RealtimeDetector } from "./realtime.ts";
 export { blockDuration, type DetectionAction, Responder, type ResponsePolicy } from "./responder.ts";
 export { realtimeScenarios, type Scenario } from "./scenarios.ts";
 export {
-  refreshPeriodically,
+  RefreshTimer,
   type ScheduledDetection,
   type ScheduledRule,
   ScheduledDetector,

@@ -1,6 +1,7 @@
 import { formatDuration } from "../duration.ts";
 import { IpwardError } from "../errors.ts";
 import { type Clock, type DecisionRule, type DecisionStore, type RuleSource, systemClock } from "../ports.ts";
+import { BackgroundInterval } from "../time.ts";
 import type { CountMode, DetectionStore, Finding, SuspiciousRecord } from "./ports.ts";
 
 /** What the policy makes of findings. */
@@ -60,10 +61,6 @@ export function blockDuration(offence: number, baseMs: number, maxMs: number): n
   return Math.min(baseMs * 2 ** Math.max(0, offence - 1), maxMs);
 }
 
-interface IntervalHandle {
-  unref?: () => unknown;
-}
-
 const REMEMBERED_BLOCKS_MAX = 10_000;
 
 /**
@@ -78,7 +75,9 @@ export class Responder {
   /** Blocks made here: ip → end. Covers the time before the rule set reloads them. */
   private readonly blockedUntil = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly flusher = new BackgroundInterval(() => {
+    this.flush().catch((error) => this.options.onError?.(error));
+  });
 
   constructor(private readonly options: ResponderOptions) {
     this.clock = options.clock ?? systemClock;
@@ -116,18 +115,11 @@ export class Responder {
 
   /** Flushes every `intervalMs` (so real-time findings reach storage well within a second). */
   start(intervalMs = 200): void {
-    this.stop();
-    const timer = setInterval(() => {
-      this.flush().catch((error) => this.options.onError?.(error));
-    }, intervalMs);
-    const handle = timer as IntervalHandle;
-    if (typeof handle.unref === "function") handle.unref();
-    this.timer = timer;
+    this.flusher.start(intervalMs);
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.flusher.stop();
   }
 
   /** Stops the timer and writes what is queued. */

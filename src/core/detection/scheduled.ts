@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from "../ports.ts";
+import { BackgroundInterval } from "../time.ts";
 import { geoAnomalyRule } from "./geo-anomaly.ts";
 import { DEFAULT_LOG_WINDOW_LIMITS, LogWindow, type LogWindowLimits } from "./log-window.ts";
 import type { DetectionStore, Finding } from "./ports.ts";
@@ -71,24 +72,29 @@ export interface ScheduledDetection {
   stop(): void;
 }
 
-interface IntervalHandle {
-  unref?: () => unknown;
-}
+/** Calls a detector's `refresh()` now and then every interval, until stopped (see ScheduledDetection.start). */
+export class RefreshTimer {
+  private readonly interval: BackgroundInterval;
 
-/** Calls `detection.refresh()` now and every `intervalMs`; returns what stops it. */
-export function refreshPeriodically(
-  detection: Pick<ScheduledDetection, "refresh">,
-  intervalMs: number,
-  onError?: (error: unknown) => void,
-): () => void {
-  const tick = () => {
-    detection.refresh().catch((error) => onError?.(error));
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  const handle = timer as IntervalHandle;
-  if (typeof handle.unref === "function") handle.unref();
-  return () => clearInterval(timer);
+  constructor(
+    private readonly detection: Pick<ScheduledDetection, "refresh">,
+    private readonly onError?: (error: unknown) => void,
+  ) {
+    this.interval = new BackgroundInterval(() => this.tick());
+  }
+
+  start(intervalMs: number): void {
+    this.tick();
+    this.interval.start(intervalMs);
+  }
+
+  stop(): void {
+    this.interval.stop();
+  }
+
+  private tick(): void {
+    this.detection.refresh().catch((error) => this.onError?.(error));
+  }
 }
 
 /**
@@ -114,11 +120,12 @@ export class ScheduledDetector implements ScheduledDetection {
   /** Highest request_log id folded into `window`. */
   private watermark = 0;
   private chain: Promise<unknown> = Promise.resolve();
-  private stopRefreshing: (() => void) | null = null;
+  private readonly refresher: RefreshTimer;
 
   constructor(private readonly options: ScheduledDetectorOptions) {
     this.clock = options.clock ?? systemClock;
     this.readRows = options.readRows ?? DEFAULT_READ_ROWS;
+    this.refresher = new RefreshTimer(this, options.onError);
   }
 
   /** Start (inclusive, on a whole minute) of the window of a run at `now`. */
@@ -152,13 +159,11 @@ export class ScheduledDetector implements ScheduledDetection {
    * `intervalMs` (default one minute); the timer does not keep the process alive.
    */
   start(intervalMs = MINUTE_MS): void {
-    this.stop();
-    this.stopRefreshing = refreshPeriodically(this, intervalMs, this.options.onError);
+    this.refresher.start(intervalMs);
   }
 
   stop(): void {
-    this.stopRefreshing?.();
-    this.stopRefreshing = null;
+    this.refresher.stop();
   }
 
   /** Erases an address from the folded window (it is still in any row read later). */
