@@ -15,6 +15,8 @@ export interface DetectionThreadOptions {
   niceness?: number;
   /** Where the worker script is; only a build that relocates it needs this. */
   workerUrl?: URL | string;
+  /** Longest close() waits for the call in progress before ending the thread (default 1 s). */
+  closeGraceMs?: number;
   /** Told when a background refresh (after `start`) fails, and when the worker dies. */
   onError?: (error: unknown) => void;
 }
@@ -86,18 +88,30 @@ export class DetectionThread implements ScheduledDetection {
     this.refresher.stop();
   }
 
-  /** Stops refreshing, lets the call in progress finish, closes the connection and ends the thread. */
+  /**
+   * Stops refreshing and ends the thread: it closes its connection once the call in progress is
+   * done, or is ended after `closeGraceMs` (a first fold of a large window takes seconds, and the
+   * thread only reads, so cutting it short loses nothing). Calls still owed are rejected.
+   */
   close(): Promise<void> {
     this.stop();
-    this.closing ??= (this.failure ? Promise.resolve() : this.call({ type: "close" }).then(() => undefined))
-      .catch(() => undefined)
-      .finally(() => this.worker.terminate());
+    if (!this.closing) {
+      const closed = this.failure ? Promise.resolve() : this.call({ type: "close" }).then(() => undefined, () => undefined);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.closeGraceMs ?? 1_000);
+      });
+      this.closing = Promise.race([closed, grace]).then(() => {
+        clearTimeout(timer);
+        this.fail(new Error("the detection thread is closed"), false);
+      });
+    }
     return this.closing;
   }
 
   private call(call: Call): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new Error("the detection thread is closed"));
+    if (this.failure) return Promise.reject(this.failure);
     return this.post({ ...call, id: this.nextId++ });
   }
 
@@ -119,8 +133,8 @@ export class DetectionThread implements ScheduledDetection {
     else call.reject(new Error(reply.error));
   }
 
-  /** A dead worker answers nothing more: fail what it owes and every later call. */
-  private fail(error: Error): void {
+  /** Ends the worker: fails what it owes and every later call (and reports why, unless closing). */
+  private fail(error: Error, report = true): void {
     if (this.failure) return;
     this.failure = error;
     this.stop();
@@ -128,6 +142,6 @@ export class DetectionThread implements ScheduledDetection {
     const owed = [...this.pending.values()];
     this.pending.clear();
     for (const call of owed) call.reject(error);
-    this.options.onError?.(error);
+    if (report) this.options.onError?.(error);
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { DetectionThread } from "../../src/store/detection-thread.ts";
+import { DetectionThread, type DetectionThreadOptions } from "../../src/store/detection-thread.ts";
 import { openBunSqlite } from "../../src/store/bun-sqlite.ts";
 import { type Databases, HOUR, logRow, MINUTE, openDatabases, settings, T0 } from "../core/detection/fixtures.ts";
 import { tempDir } from "./fixtures.ts";
@@ -28,13 +28,14 @@ describe("DetectionThread: the scheduled detector on a worker thread", () => {
     thread = db = undefined;
   });
 
-  function open(detection: Record<string, unknown> = {}, errors: unknown[] = []): DetectionThread {
+  function open(detection: Record<string, unknown> = {}, errors: unknown[] = [], extra: Partial<DetectionThreadOptions> = {}): DetectionThread {
     db = openDatabases(openBunSqlite);
     thread = new DetectionThread({
       path: db.path,
       settings: settings(detection),
       clock: { now: () => T0 + 10 * MINUTE },
       onError: (error) => errors.push(error),
+      ...extra,
     });
     return thread;
   }
@@ -73,6 +74,16 @@ describe("DetectionThread: the scheduled detector on a worker thread", () => {
     const threads = threadNiceness();
     const main = threads[0];
     expect(threads.some((thread) => thread.nice === main.nice + 10)).toBe(true);
+  });
+
+  test("closing does not wait for a long fold past its grace: the fold's caller is told the thread closed", async () => {
+    const detector = open({}, [], { closeGraceMs: 5 });
+    db!.insert(Array.from({ length: 200_000 }, (_, i) => logRow({ ip: `198.51.${(i >> 8) & 255}.${i & 255}`, ts: T0 + i })));
+    const fold = detector.refresh(T0 + 10 * MINUTE);
+    const started = performance.now();
+    await detector.close();
+    expect(performance.now() - started).toBeLessThan(200);
+    await expect(fold).rejects.toThrow("the detection thread is closed");
   });
 
   test("a database it cannot open fails every call with the reason, and closing still ends the thread", async () => {
