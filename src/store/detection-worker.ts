@@ -34,7 +34,7 @@ let store: SqliteDetectionStore | undefined;
 let detector: ScheduledDetector | undefined;
 /** Why `open` failed: every later call fails with it. */
 let openFailure: string | undefined;
-/** Requests run one at a time, in arrival order (a fold must not interleave with another). */
+/** Requests run one at a time, in arrival order: calls wait for `open`, which loads the driver asynchronously. */
 let queue: Promise<unknown> = Promise.resolve();
 
 self.onmessage = function onDetectionWorkerRequest(event: MessageEvent<DetectionWorkerRequest>) {

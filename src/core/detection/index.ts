@@ -16,14 +16,7 @@ export * from "./ports.ts";
 export { RealtimeDetector } from "./realtime.ts";
 export { blockDuration, type DetectionAction, Responder, type ResponsePolicy } from "./responder.ts";
 export { realtimeScenarios, type Scenario } from "./scenarios.ts";
-export {
-  RefreshTimer,
-  type ScheduledDetection,
-  type ScheduledRule,
-  ScheduledDetector,
-  type ScheduledRun,
-  scheduledRules,
-} from "./scheduled.ts";
+export { type ScheduledDetection, type ScheduledRule, ScheduledDetector, type ScheduledRun, scheduledRules } from "./scheduled.ts";
 export { type DetectionSettings, detectionSettings, describeWindow, windowStart } from "./settings.ts";
 
 export interface DetectionOptions {
