@@ -55,7 +55,7 @@ const pathMap = new Map(DEFAULT_RULES.map((rule) => [rule.path, rule]));
 summary(() => {
   group("counter hit, 4096 active clients", () => {
     bench("baseline: fixed window in a Map", () => do_not_optimize(naiveHit(nextHotKey()))).baseline(true);
-    bench("MemoryStore.hitSync", () => do_not_optimize(memory.hitSync(nextHotKey(), 5, WINDOW_MS, now)));
+    bench("MemoryStore.hitNow", () => do_not_optimize(memory.hitNow(nextHotKey(), 5, WINDOW_MS, now)));
     bench("MemoryStore.hit (promise)", () => do_not_optimize(memory.hit(nextHotKey(), 5, WINDOW_MS, now)));
   });
 });
@@ -63,7 +63,7 @@ summary(() => {
 summary(() => {
   group("counter hit, flood of new clients (evicting, maxKeys 10k)", () => {
     bench("baseline: fixed window in a Map", () => do_not_optimize(naiveHit(nextFloodKey()))).baseline(true);
-    bench("MemoryStore.hitSync", () => do_not_optimize(smallMemory.hitSync(nextFloodKey(), 5, WINDOW_MS, now)));
+    bench("MemoryStore.hitNow", () => do_not_optimize(smallMemory.hitNow(nextFloodKey(), 5, WINDOW_MS, now)));
   });
 });
 

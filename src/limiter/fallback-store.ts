@@ -113,7 +113,7 @@ export class FallbackStore implements LimiterStore {
   hitNow(key: string, limit: number, windowMs: number, now: number): HitResult | undefined {
     if (this.mode !== "memory") return undefined;
     this.fallbacks++;
-    return this.memory.hitSync(key, limit, windowMs, now);
+    return this.memory.hitNow(key, limit, windowMs, now);
   }
 
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
@@ -186,7 +186,7 @@ export class FallbackStore implements LimiterStore {
 
   private answerFromMemory(batch: readonly PendingHit[]): void {
     this.fallbacks += batch.length;
-    for (const hit of batch) hit.resolve(this.memory.hitSync(hit.key, hit.limit, hit.windowMs, hit.now));
+    for (const hit of batch) hit.resolve(this.memory.hitNow(hit.key, hit.limit, hit.windowMs, hit.now));
   }
 
   private degrade(reason: string): void {

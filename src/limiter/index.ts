@@ -26,7 +26,7 @@ class MemoryOnlyStore implements LimiterStore {
   }
 
   hitNow(key: string, limit: number, windowMs: number, now: number) {
-    return this.memory.hitSync(key, limit, windowMs, now);
+    return this.memory.hitNow(key, limit, windowMs, now);
   }
 
   state(): LimiterState {

@@ -43,16 +43,11 @@ export class MemoryStore implements CounterStore {
   }
 
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
-    return Promise.resolve(this.hitSync(key, limit, windowMs, now));
+    return Promise.resolve(this.hitNow(key, limit, windowMs, now));
   }
 
-  /** CounterStore.hitNow: a memory store always answers at once. */
+  /** CounterStore.hitNow: the same as `hit` without the promise; a memory store always answers at once. */
   hitNow(key: string, limit: number, windowMs: number, now: number): HitResult {
-    return this.hitSync(key, limit, windowMs, now);
-  }
-
-  /** The same as `hit`, without the promise (the fallback wrapper answers from it synchronously). */
-  hitSync(key: string, limit: number, windowMs: number, now: number): HitResult {
     let slot = this.slotOf.get(key);
     if (slot === undefined) {
       slot = this.claimSlot();

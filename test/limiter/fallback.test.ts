@@ -164,7 +164,7 @@ describe("FallbackStore coalescing on the shared Redis", () => {
     const store = new FallbackStore(redis, new MemoryStore(), { timeoutMs: 2_000, log: () => {} });
     const reference = new MemoryStore();
     const hits = Array.from({ length: 2_500 }, (_, i) => ({ key: `k${i % 3}`, now: 1_000 + i * 40 }));
-    const expected = hits.map((hit) => reference.hitSync(hit.key, 300, 60_000, hit.now));
+    const expected = hits.map((hit) => reference.hitNow(hit.key, 300, 60_000, hit.now));
 
     const answers = await Promise.all(hits.map((hit) => store.hit(hit.key, 300, 60_000, hit.now)));
 

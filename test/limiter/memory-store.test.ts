@@ -9,7 +9,7 @@ describe("MemoryStore bounds", () => {
     const store = new MemoryStore({ maxKeys: 10_000 });
     let largest = 0;
     for (let i = 0; i < 1_000_000; i++) {
-      store.hitSync(`login:ip:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${i}`, 5, 60_000, 1_000);
+      store.hitNow(`login:ip:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${i}`, 5, 60_000, 1_000);
       if ((i & 1023) === 0) largest = Math.max(largest, store.size);
     }
     expect(largest).toBeLessThanOrEqual(10_000);
@@ -18,13 +18,13 @@ describe("MemoryStore bounds", () => {
 
   test("evicts the least recently used key, not the busiest one", () => {
     const store = new MemoryStore({ maxKeys: 3 });
-    store.hitSync("busy", 2, 60_000, 0);
-    store.hitSync("b", 2, 60_000, 0);
-    store.hitSync("c", 2, 60_000, 0);
-    store.hitSync("busy", 2, 60_000, 0);
-    store.hitSync("d", 2, 60_000, 0);
+    store.hitNow("busy", 2, 60_000, 0);
+    store.hitNow("b", 2, 60_000, 0);
+    store.hitNow("c", 2, 60_000, 0);
+    store.hitNow("busy", 2, 60_000, 0);
+    store.hitNow("d", 2, 60_000, 0);
     // "b" was the least recently used and is gone; "busy" kept its count of 2.
-    expect(store.hitSync("busy", 2, 60_000, 0).allowed).toBe(false);
+    expect(store.hitNow("busy", 2, 60_000, 0).allowed).toBe(false);
     expect(store.size).toBe(3);
   });
 

@@ -53,7 +53,7 @@ test("a batch checked in one script call answers exactly as the same hits one by
       const hits = steps.map((step) => ({ key: `batch${run}:k${step.key}`, limit, windowMs, now: (now += step.advance) }));
       for (let at = 0; at < hits.length; at += batchSize) {
         const batch = hits.slice(at, at + batchSize);
-        const fromMemory = batch.map((hit) => memory.hitSync(hit.key, hit.limit, hit.windowMs, hit.now));
+        const fromMemory = batch.map((hit) => memory.hitNow(hit.key, hit.limit, hit.windowMs, hit.now));
         expect(await redis.hitMany(batch)).toEqual(fromMemory);
       }
     }),
@@ -68,11 +68,11 @@ test("retryAfter is exact: refused one millisecond before it, allowed at it", as
       let now = 1_767_225_600_000;
       for (const step of steps) {
         now += Math.max(0, step.advance);
-        const result = store.hitSync(`k${step.key}`, limit, windowMs, now);
+        const result = store.hitNow(`k${step.key}`, limit, windowMs, now);
         if (result.allowed) continue;
         // Refused hits are not counted, so probing just before retryAfter leaves the state as it was.
-        expect(store.hitSync(`k${step.key}`, limit, windowMs, now + result.retryAfterMs - 1).allowed).toBe(false);
-        expect(store.hitSync(`k${step.key}`, limit, windowMs, now + result.retryAfterMs).allowed).toBe(true);
+        expect(store.hitNow(`k${step.key}`, limit, windowMs, now + result.retryAfterMs - 1).allowed).toBe(false);
+        expect(store.hitNow(`k${step.key}`, limit, windowMs, now + result.retryAfterMs).allowed).toBe(true);
         return;
       }
     }),
