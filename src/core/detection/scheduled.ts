@@ -98,9 +98,10 @@ export class RefreshTimer {
 }
 
 /**
- * Rows read and folded between two turns of the event loop. The fold runs on the thread that
- * serves requests, at about 0.9 µs a row, so a chunk holds requests up for about 1 ms (20,000 rows
- * held them for 18 ms once a minute under load, which showed in the p99).
+ * Rows read and folded between two turns of the event loop, for a detector on a thread that has
+ * other work: at about 0.9 µs a row a chunk holds that thread up for about 1 ms (20,000 rows held
+ * requests up for 18 ms once a minute when the server folded on its request thread). The server's
+ * detection thread reads in larger steps.
  */
 const DEFAULT_READ_ROWS = 1_000;
 
