@@ -96,6 +96,7 @@ export async function buildCore({ config, clock = systemClock, log = defaultLog,
     redisUrl: config.redis.url,
     keyPrefix: config.redis.key_prefix,
     timeoutMs: config.redis.timeout_ms,
+    reservePercent: config.redis.reserve_percent,
     maxKeys: config.rate_limit.memory_max_keys,
     log,
   });

@@ -49,6 +49,12 @@ export const ConfigSchema = T.Object(
         url: T.Union([T.String(), T.Null()], { default: null }),
         key_prefix: T.String({ default: "ipward:" }),
         timeout_ms: T.Integer({ default: 50, minimum: 1 }),
+        reserve_percent: T.Number({
+          default: 1,
+          minimum: 0,
+          maximum: 50,
+          description: "share of a rule's limit one Redis call may count ahead for this instance (0: every hit asks Redis)",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

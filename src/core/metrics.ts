@@ -14,7 +14,7 @@ export interface MetricsSources {
   startedAt: number;
   now(): number;
   logStats(): LogSinkStats;
-  limiterStats(): { state: "redis" | "memory"; fallbacks: number };
+  limiterStats(): { state: "redis" | "memory"; fallbacks: number; reserved: number };
   ruleCounts(): { block: number; allow: number };
 }
 
@@ -88,6 +88,8 @@ export class Metrics {
     lines.push(`ipward_limiter_store{store="memory"} ${limiter.state === "memory" ? 1 : 0}`);
     family("ipward_limiter_fallbacks_total", "counter", "Rate-limit hits answered from memory because Redis failed or was down.");
     lines.push(`ipward_limiter_fallbacks_total ${limiter.fallbacks}`);
+    family("ipward_limiter_reserved_total", "counter", "Rate-limit hits answered from requests reserved in Redis by an earlier call.");
+    lines.push(`ipward_limiter_reserved_total ${limiter.reserved}`);
 
     family("ipward_detections_total", "counter", "Detections, by rule or real-time scenario.");
     for (const [rule, count] of [...this.detections].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

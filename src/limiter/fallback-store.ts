@@ -1,6 +1,7 @@
 import type { CounterStore, HitResult } from "../core/ports.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { HitRequest } from "./redis-store.ts";
+import type { ReservingHitResult } from "./sliding-window.ts";
 
 /** Which store answers rate-limit checks right now. */
 export type LimiterState = "redis" | "memory";
@@ -16,6 +17,8 @@ export interface LimiterStats {
   timeouts: number;
   /** Keys held by the in-memory store. */
   memoryKeys: number;
+  /** Hits answered from requests reserved in Redis earlier (see FallbackStoreOptions.reservePercent). */
+  reserved: number;
 }
 
 /** A CounterStore that can say which backend answers and how it has been going. */
@@ -27,7 +30,7 @@ export interface LimiterStore extends CounterStore {
 /** The part of RedisStore the fallback needs (so tests and future backends can stand in). */
 export interface RemoteCounterStore extends CounterStore {
   /** Counts `hits` in order, atomically; the i-th result answers the i-th hit. */
-  hitMany(hits: readonly HitRequest[]): Promise<HitResult[]>;
+  hitMany(hits: readonly HitRequest[]): Promise<ReservingHitResult[]>;
   ping(): Promise<void>;
 }
 
@@ -40,6 +43,13 @@ export interface FallbackStoreOptions {
   probeIntervalMs?: number;
   /** Begin degraded (Redis not reachable at start) and probe until it answers. */
   startDegraded?: boolean;
+  /**
+   * Share of a rule's limit, in percent, that one Redis call may count ahead for this instance
+   * (config redis.reserve_percent; default 0, every hit is a Redis call). See Reservation.
+   */
+  reservePercent?: number;
+  /** Most keys holding a reservation at once (default 10 000); past it the oldest is dropped. */
+  maxReservations?: number;
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -54,6 +64,26 @@ const MAX_BATCH_HITS = 1_000;
 /** A hit waiting for the end of the event-loop turn to be sent to Redis with the others. */
 interface PendingHit extends HitRequest {
   resolve: (result: HitResult) => void;
+}
+
+/**
+ * Requests of one key that Redis counted for this instance ahead of time, in one call with the hit
+ * that asked: the next ones are allowed here, without a round trip, while the window lasts. They
+ * count against the shared limit from the moment they are reserved, so the instances together never
+ * allow more than the limit; what an instance reserved and did not use is refused to the others
+ * (at most `reservePercent` of the limit per instance, until the window ends).
+ */
+interface Reservation {
+  limit: number;
+  windowMs: number;
+  /** The window the requests were counted in (ms since the epoch); they are good only within it. */
+  windowStart: number;
+  /** Reserved requests not handed out yet. */
+  left: number;
+  /** What Redis had left once all of them were counted. */
+  remaining: number;
+  /** When the window fully resets (ms since the epoch). */
+  resetAt: number;
 }
 
 /**
@@ -79,6 +109,10 @@ export class FallbackStore implements LimiterStore {
   private fallbacks = 0;
   private errors = 0;
   private timeouts = 0;
+  private reservedHits = 0;
+  private readonly reservePercent: number;
+  private readonly maxReservations: number;
+  private readonly reservations = new Map<string, Reservation>();
   private readonly timeoutMs: number;
   private readonly probeIntervalMs: number;
   private readonly log: (message: string) => void;
@@ -91,6 +125,8 @@ export class FallbackStore implements LimiterStore {
     this.timeoutMs = options.timeoutMs;
     this.probeIntervalMs = options.probeIntervalMs ?? 1_000;
     this.log = options.log;
+    this.reservePercent = options.reservePercent ?? 0;
+    this.maxReservations = options.maxReservations ?? 10_000;
     this.mode = "redis";
     if (options.startDegraded) this.degrade("Redis not reachable at start");
   }
@@ -106,14 +142,29 @@ export class FallbackStore implements LimiterStore {
       errors: this.errors,
       timeouts: this.timeouts,
       memoryKeys: this.memory.size,
+      reserved: this.reservedHits,
     };
   }
 
-  /** Answers at once while degraded (memory counts); undefined while Redis answers. */
+  /**
+   * Answers at once while degraded (memory counts) or from a reservation of the key's window;
+   * undefined when Redis has to be asked.
+   */
   hitNow(key: string, limit: number, windowMs: number, now: number): HitResult | undefined {
-    if (this.mode !== "memory") return undefined;
-    this.fallbacks++;
-    return this.memory.hitNow(key, limit, windowMs, now);
+    if (this.mode === "memory") {
+      this.fallbacks++;
+      return this.memory.hitNow(key, limit, windowMs, now);
+    }
+    const reserved = this.reservations.get(key);
+    if (reserved === undefined) return undefined;
+    const at = Math.floor(now);
+    if (reserved.left === 0 || reserved.limit !== limit || reserved.windowMs !== windowMs || at - (at % windowMs) !== reserved.windowStart) {
+      this.reservations.delete(key);
+      return undefined;
+    }
+    reserved.left--;
+    this.reservedHits++;
+    return { allowed: true, remaining: reserved.remaining + reserved.left, retryAfterMs: 0, resetMs: reserved.resetAt - at };
   }
 
   hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
@@ -127,6 +178,7 @@ export class FallbackStore implements LimiterStore {
   /** Stops probing and closes both stores. */
   async close(): Promise<void> {
     this.closed = true;
+    this.reservations.clear();
     this.stopProbing();
     await Promise.allSettled([this.redis.close(), this.memory.close()]);
   }
@@ -149,6 +201,7 @@ export class FallbackStore implements LimiterStore {
       this.answerFromMemory(batch);
       return;
     }
+    const reserving = this.reservePercent > 0 ? this.askReservations(batch) : false;
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
@@ -156,7 +209,7 @@ export class FallbackStore implements LimiterStore {
       this.timeouts++;
       this.fallBack(batch, `Redis did not answer within ${this.timeoutMs}ms`);
     }, this.timeoutMs);
-    let call: Promise<HitResult[]>;
+    let call: Promise<ReservingHitResult[]>;
     try {
       call = this.redis.hitMany(batch);
     } catch (error) {
@@ -167,6 +220,7 @@ export class FallbackStore implements LimiterStore {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        if (reserving && this.mode === "redis") this.keepReservations(batch, results);
         for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
       },
       (error: unknown) => {
@@ -177,6 +231,52 @@ export class FallbackStore implements LimiterStore {
         this.fallBack(batch, `Redis error: ${describe(error)}`);
       },
     );
+  }
+
+  /**
+   * Lets the first hit of each key in `batch` ask for a reservation, when the key's limit makes one
+   * worth having (at least two requests); the other hits of the key count one each. Says whether
+   * any hit asks.
+   */
+  private askReservations(batch: PendingHit[]): boolean {
+    let asking = false;
+    let seen: Set<string> | undefined;
+    for (const hit of batch) {
+      const want = Math.floor((hit.limit * this.reservePercent) / 100);
+      if (want < 2) continue;
+      seen ??= new Set();
+      if (seen.has(hit.key)) continue;
+      seen.add(hit.key);
+      hit.want = want;
+      asking = true;
+    }
+    return asking;
+  }
+
+  /**
+   * Keeps what Redis granted beyond each asking hit itself. The asking hit's `remaining` then counts
+   * the reserved requests as still available, as this instance will hand them out.
+   */
+  private keepReservations(batch: readonly PendingHit[], results: ReservingHitResult[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const hit = batch[i];
+      const granted = results[i].granted;
+      if (hit.want === undefined || granted < 2) continue;
+      results[i].remaining += granted - 1;
+      const at = Math.floor(hit.now);
+      if (!this.reservations.has(hit.key) && this.reservations.size >= this.maxReservations) {
+        // The oldest reservation goes: its requests stay counted, unused, until its window ends.
+        this.reservations.delete(this.reservations.keys().next().value!);
+      }
+      this.reservations.set(hit.key, {
+        limit: hit.limit,
+        windowMs: hit.windowMs,
+        windowStart: at - (at % hit.windowMs),
+        left: granted - 1,
+        remaining: results[i].remaining - (granted - 1),
+        resetAt: at + results[i].resetMs,
+      });
+    }
   }
 
   private fallBack(batch: readonly PendingHit[], reason: string): void {
@@ -192,6 +292,8 @@ export class FallbackStore implements LimiterStore {
   private degrade(reason: string): void {
     if (this.mode === "memory" && this.probeTimer) return;
     this.mode = "memory";
+    // Reserved requests stay counted in Redis; memory counts from zero meanwhile, as it always did.
+    this.reservations.clear();
     this.report(`rate limit: ${reason}; counting in memory until Redis answers again`);
     if (this.closed) return;
     this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);

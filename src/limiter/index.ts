@@ -11,6 +11,8 @@ export interface CounterStoreOptions {
   keyPrefix?: string;
   /** config redis.timeout_ms. */
   timeoutMs?: number;
+  /** config redis.reserve_percent (see FallbackStoreOptions.reservePercent). */
+  reservePercent?: number;
   /** config rate_limit.memory_max_keys. */
   maxKeys?: number;
   /** Where state changes (Redis lost / back) are reported; never given secrets. */
@@ -34,7 +36,7 @@ class MemoryOnlyStore implements LimiterStore {
   }
 
   stats(): LimiterStats {
-    return { state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: this.memory.size };
+    return { state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: this.memory.size, reserved: 0 };
   }
 
   close(): Promise<void> {
@@ -61,5 +63,5 @@ export async function createCounterStore(options: CounterStoreOptions = {}): Pro
     redis.connect().then(() => redis.ready),
     new Promise<false>((resolve) => setTimeout(resolve, Math.max(timeoutMs, 1_000), false).unref?.()),
   ]);
-  return new FallbackStore(redis, memory, { timeoutMs, log, startDegraded: !connected });
+  return new FallbackStore(redis, memory, { timeoutMs, log, startDegraded: !connected, reservePercent: options.reservePercent });
 }

@@ -1,5 +1,5 @@
-import type { CounterStore, HitResult } from "../core/ports.ts";
-import { hitWindow, type WindowCounter } from "./sliding-window.ts";
+import type { CounterStore } from "../core/ports.ts";
+import { hitWindow, type ReservingHitResult, type WindowCounter } from "./sliding-window.ts";
 
 export interface MemoryStoreOptions {
   /** Most keys kept; the least recently used key is evicted beyond it (config rate_limit.memory_max_keys). */
@@ -42,12 +42,12 @@ export class MemoryStore implements CounterStore {
     this.maxKeys = Math.max(1, Math.floor(options.maxKeys ?? DEFAULT_MAX_KEYS));
   }
 
-  hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
+  hit(key: string, limit: number, windowMs: number, now: number): Promise<ReservingHitResult> {
     return Promise.resolve(this.hitNow(key, limit, windowMs, now));
   }
 
   /** CounterStore.hitNow: the same as `hit` without the promise; a memory store always answers at once. */
-  hitNow(key: string, limit: number, windowMs: number, now: number): HitResult {
+  hitNow(key: string, limit: number, windowMs: number, now: number): ReservingHitResult {
     let slot = this.slotOf.get(key);
     if (slot === undefined) {
       slot = this.claimSlot();

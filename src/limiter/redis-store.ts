@@ -1,6 +1,7 @@
 import { type CommandParser, createClient, defineScript } from "redis";
 import { IpwardError } from "../core/errors.ts";
-import type { CounterStore, HitResult } from "../core/ports.ts";
+import type { CounterStore } from "../core/ports.ts";
+import type { ReservingHitResult } from "./sliding-window.ts";
 
 /** One counter check: the arguments of CounterStore.hit. */
 export interface HitRequest {
@@ -8,12 +9,15 @@ export interface HitRequest {
   limit: number;
   windowMs: number;
   now: number;
+  /** Requests to count at once, this one included, as hitWindow's `want` (default 1). */
+  want?: number;
 }
 
 /**
  * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script that
- * checks a batch of hits in order: KEYS[i] is the i-th hit's key, ARGV[3i-2..3i] its limit, window
- * and now, and the reply holds four integers per hit (allowed, remaining, retry after, reset). Each
+ * checks a batch of hits in order: KEYS[i] is the i-th hit's key, ARGV[4i-3..4i] its limit, window,
+ * now and want, and the reply holds five integers per hit (allowed, remaining, retry after, reset,
+ * granted). Each
  * check sees the ones before it, exactly as successive calls would. Consecutive hits on one key (a
  * client hammering a route) share one read and one write of its state: `start, prev, curr` hold what
  * Redis would hold after each hit, and only allowed hits change them.
@@ -40,9 +44,10 @@ while i <= count do
   local curr = tonumber(stored[3]) or 0
   local ttl = nil
   repeat
-    local limit = tonumber(ARGV[3 * i - 2])
-    local window = tonumber(ARGV[3 * i - 1])
-    local now = tonumber(ARGV[3 * i])
+    local limit = tonumber(ARGV[4 * i - 3])
+    local window = tonumber(ARGV[4 * i - 2])
+    local now = tonumber(ARGV[4 * i - 1])
+    local want = tonumber(ARGV[4 * i])
     local current = math.floor(now / window) * window
     local s, p, c = start, prev, curr
     if s < current then
@@ -56,13 +61,16 @@ while i <= count do
     local elapsed = now - current
     local weighted = p * (window - elapsed) + c * window
     local capacity = limit * window
-    local base = 4 * i - 4
+    local base = 5 * i - 5
     if weighted + window <= capacity then
-      start, prev, curr, ttl = s, p, c + 1, 2 * window - elapsed
+      local granted = 1
+      if want > 1 then granted = math.min(want, math.floor((capacity - weighted) / window)) end
+      start, prev, curr, ttl = s, p, c + granted, 2 * window - elapsed
       results[base + 1] = 1
-      results[base + 2] = math.floor((capacity - weighted - window) / window)
+      results[base + 2] = math.floor((capacity - weighted - granted * window) / window)
       results[base + 3] = 0
       results[base + 4] = 2 * window - elapsed
+      results[base + 5] = granted
     else
       local need = limit - 1 - c
       local retry
@@ -77,6 +85,7 @@ while i <= count do
       results[base + 2] = 0
       results[base + 3] = retry
       results[base + 4] = reset
+      results[base + 5] = 0
     end
     i = i + 1
   until KEYS[i] ~= key
@@ -93,7 +102,7 @@ const slidingWindowBatch = defineScript({
   parseCommand(parser: CommandParser, counterPrefix: string, hits: readonly HitRequest[]) {
     parser.push(String(hits.length));
     for (const hit of hits) parser.pushKey(counterPrefix + hit.key);
-    for (const hit of hits) parser.push(String(hit.limit), String(hit.windowMs), String(Math.floor(hit.now)));
+    for (const hit of hits) parser.push(String(hit.limit), String(hit.windowMs), String(Math.floor(hit.now)), String(hit.want ?? 1));
   },
   transformReply: (reply: unknown) => reply as number[],
 });
@@ -177,17 +186,17 @@ export class RedisStore implements CounterStore {
   }
 
   /** One hit, as a batch of one (FallbackStore sends whole batches through hitMany). */
-  async hit(key: string, limit: number, windowMs: number, now: number): Promise<HitResult> {
+  async hit(key: string, limit: number, windowMs: number, now: number): Promise<ReservingHitResult> {
     const [result] = await this.hitMany([{ key, limit, windowMs, now }]);
     return result;
   }
 
   /** Counts `hits` in order in one atomic script call; the i-th result answers the i-th hit. */
-  async hitMany(hits: readonly HitRequest[]): Promise<HitResult[]> {
+  async hitMany(hits: readonly HitRequest[]): Promise<ReservingHitResult[]> {
     const reply = await this.client.slidingWindowBatch(this.counterPrefix, hits);
-    const results: HitResult[] = new Array(hits.length);
-    for (let i = 0, at = 0; i < hits.length; i++, at += 4) {
-      results[i] = { allowed: reply[at] === 1, remaining: reply[at + 1], retryAfterMs: reply[at + 2], resetMs: reply[at + 3] };
+    const results: ReservingHitResult[] = new Array(hits.length);
+    for (let i = 0, at = 0; i < hits.length; i++, at += 5) {
+      results[i] = { allowed: reply[at] === 1, remaining: reply[at + 1], retryAfterMs: reply[at + 2], resetMs: reply[at + 3], granted: reply[at + 4] };
     }
     return results;
   }

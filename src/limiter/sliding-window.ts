@@ -31,8 +31,21 @@ export interface WindowCounter {
   curr: number;
 }
 
-/** Counts one request against `counter` (mutated in place) and says whether it is allowed. */
-export function hitWindow(counter: WindowCounter, limit: number, windowMs: number, now: number): HitResult {
+/** A hit that may have reserved further requests of the window for its caller (see hitWindow). */
+export interface ReservingHitResult extends HitResult {
+  /** Requests counted: this one and the ones reserved with it (0 when refused). */
+  granted: number;
+}
+
+/**
+ * Counts one request against `counter` (mutated in place) and says whether it is allowed.
+ *
+ * With `want` > 1 the caller asks to count `want` requests at once: this one and `want - 1` it will
+ * allow later in the same window without asking again (RedisStore's reservations). As many as fit
+ * are granted, at least one or none; `remaining` is what is left after all of them. With `want` 1
+ * (the default) this is the plain sliding window above.
+ */
+export function hitWindow(counter: WindowCounter, limit: number, windowMs: number, now: number, want = 1): ReservingHitResult {
   let current = Math.floor(now / windowMs) * windowMs;
   if (counter.start < current) {
     counter.prev = counter.start === current - windowMs ? counter.curr : 0;
@@ -48,12 +61,14 @@ export function hitWindow(counter: WindowCounter, limit: number, windowMs: numbe
   const capacity = limit * windowMs;
 
   if (weighted + windowMs <= capacity) {
-    counter.curr = curr + 1;
+    const granted = want === 1 ? 1 : Math.min(want, Math.floor((capacity - weighted) / windowMs));
+    counter.curr = curr + granted;
     return {
       allowed: true,
-      remaining: Math.floor((capacity - weighted - windowMs) / windowMs),
+      remaining: Math.floor((capacity - weighted - granted * windowMs) / windowMs),
       retryAfterMs: 0,
       resetMs: 2 * windowMs - elapsed,
+      granted,
     };
   }
 
@@ -67,6 +82,7 @@ export function hitWindow(counter: WindowCounter, limit: number, windowMs: numbe
     remaining: 0,
     retryAfterMs,
     resetMs: (curr > 0 ? 2 * windowMs : windowMs) - elapsed,
+    granted: 0,
   };
 }
 

@@ -99,6 +99,7 @@ describe("/_ipward/metrics", () => {
       ["ipward_log_rows_dropped_total", "counter"],
       ["ipward_limiter_store", "gauge"],
       ["ipward_limiter_fallbacks_total", "counter"],
+      ["ipward_limiter_reserved_total", "counter"],
       ["ipward_detections_total", "counter"],
       ["ipward_block_rules", "gauge"],
       ["ipward_allow_rules", "gauge"],
@@ -124,6 +125,21 @@ describe("limiter metrics with Redis", () => {
       expect(m.get('ipward_limiter_store{store="redis"}')).toBe(1);
       expect(m.get('ipward_limiter_store{store="memory"}')).toBe(0);
       expect(m.get("ipward_limiter_fallbacks_total")).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("a large limit on Redis: one call reserves 1% of it, and the hits answered from it are counted", async () => {
+    const t = await testApp({
+      redis: { url: "redis://127.0.0.1:6379", key_prefix: `ipward-metrics-${crypto.randomUUID()}:` },
+      rate_limit: { rules: [{ name: "pages", method: "GET", path: "/", limit: 1_000, window: "1m", key: "ip" }] },
+    });
+    try {
+      const remaining: (string | undefined)[] = [];
+      for (let i = 0; i < 5; i++) remaining.push((await t.request("/", { socketIp: "203.0.113.2" })).headers.get("ratelimit")?.split(";")[1]);
+      expect(remaining).toEqual(["r=999", "r=998", "r=997", "r=996", "r=995"]);
+      expect((await scrape(t)).get("ipward_limiter_reserved_total")).toBe(4);
     } finally {
       await t.close();
     }
@@ -155,7 +171,7 @@ describe("Metrics registry", () => {
         startedAt: 1_000_000,
         now: () => 1_060_000,
         logStats: () => ({ buffered: 3, written: 40, dropped: 2 }),
-        limiterStats: () => ({ state: "memory", fallbacks: 5 }),
+        limiterStats: () => ({ state: "memory", fallbacks: 5, reserved: 4 }),
         ruleCounts: () => ({ block: 7, allow: 1 }),
       }),
     );
@@ -175,6 +191,7 @@ describe("Metrics registry", () => {
     expect(m.get("ipward_log_rows_written_total")).toBe(40);
     expect(m.get("ipward_log_rows_dropped_total")).toBe(2);
     expect(m.get("ipward_limiter_fallbacks_total")).toBe(5);
+    expect(m.get("ipward_limiter_reserved_total")).toBe(4);
     expect(m.get("ipward_block_rules")).toBe(7);
     expect(m.get("ipward_uptime_seconds")).toBe(60);
     expect(m.get("process_start_time_seconds")).toBe(1000);

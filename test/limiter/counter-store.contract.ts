@@ -48,7 +48,7 @@ export function counterStoreContract(name: string, openStore: StoreFactory): voi
       expect(atEdge.retryAfterMs).toBe(11_000);
       expect((await store.hit("edge", 5, MINUTE, 71_999)).allowed).toBe(false);
       const later = await store.hit("edge", 5, MINUTE, 72_000);
-      expect(later).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 108_000 });
+      expect(later).toMatchObject({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 108_000 });
     });
 
     test("forgets everything two windows later", async () => {
@@ -66,7 +66,7 @@ export function counterStoreContract(name: string, openStore: StoreFactory): voi
       await store.hit("single", 1, MINUTE, 30_000);
       const refused = await store.hit("single", 1, MINUTE, 30_000);
       // Counted in [0, 60s): any weight of it blocks a limit of 1 until 120s.
-      expect(refused).toEqual({ allowed: false, remaining: 0, retryAfterMs: 90_000, resetMs: 90_000 });
+      expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 90_000, resetMs: 90_000 });
       expect((await store.hit("single", 1, MINUTE, 119_999)).allowed).toBe(false);
       expect((await store.hit("single", 1, MINUTE, 120_000)).allowed).toBe(true);
     });
@@ -83,7 +83,7 @@ export function counterStoreContract(name: string, openStore: StoreFactory): voi
       const now = Date.UTC(2026, 0, 1, 12, 0, 30);
       const day = 86_400_000;
       const first = await store.hit("epoch", 1_000, day, now);
-      expect(first).toEqual({ allowed: true, remaining: 999, retryAfterMs: 0, resetMs: 2 * day - (12 * 3_600_000 + 30_000) });
+      expect(first).toMatchObject({ allowed: true, remaining: 999, retryAfterMs: 0, resetMs: 2 * day - (12 * 3_600_000 + 30_000) });
     });
   });
 }

@@ -150,7 +150,7 @@ describe("FallbackStore against a Redis that dies, stalls and comes back", () =>
 class BatchRecordingRedisStore extends RedisStore {
   readonly batchSizes: number[] = [];
 
-  override hitMany(hits: Parameters<RedisStore["hitMany"]>[0]): Promise<HitResult[]> {
+  override hitMany(hits: Parameters<RedisStore["hitMany"]>[0]): ReturnType<RedisStore["hitMany"]> {
     this.batchSizes.push(hits.length);
     return super.hitMany(hits);
   }
@@ -176,12 +176,78 @@ describe("FallbackStore coalescing on the shared Redis", () => {
   });
 });
 
+describe("FallbackStore reservations on the shared Redis", () => {
+  const MINUTE = 60_000;
+  const opened: FallbackStore[] = [];
+  const open = async (prefix: string, reservePercent: number) => {
+    const redis = new BatchRecordingRedisStore({ url: "redis://127.0.0.1:6379", keyPrefix: prefix });
+    await redis.connect();
+    const store = new FallbackStore(redis, new MemoryStore(), { timeoutMs: 2_000, log: () => {}, reservePercent });
+    opened.push(store);
+    return { store, calls: () => redis.batchSizes.length };
+  };
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+  });
+
+  test("one Redis call counts 1% of a large limit ahead: the next hits are answered at once, counting down", async () => {
+    const { store, calls } = await open(`ipward-test:${randomUUID()}:`, 1);
+    const answers: HitResult[] = [];
+    for (let i = 0; i < 1_000; i++) answers.push(await store.hit("client", 1_000, MINUTE, 5_000));
+    expect(answers.every((answer) => answer.allowed)).toBe(true);
+    expect(answers.map((answer) => answer.remaining)).toEqual(Array.from({ length: 1_000 }, (_, i) => 999 - i));
+    // Ten requests per call (1% of 1,000): a hundred calls instead of a thousand.
+    expect(calls()).toBe(100);
+    expect(store.hitNow("client", 1_000, MINUTE, 5_000)).toBeUndefined();
+    expect(await store.hit("client", 1_000, MINUTE, 5_000)).toMatchObject({ allowed: false, remaining: 0 });
+    expect(store.stats()).toMatchObject({ state: "redis", reserved: 900, fallbacks: 0 });
+  });
+
+  test("instances reserving on one key never allow more than the limit together, and waste at most their reservations", async () => {
+    const prefix = `ipward-test:${randomUUID()}:`;
+    const instances = await Promise.all([open(prefix, 1), open(prefix, 1), open(prefix, 1)]);
+    let allowed = 0;
+    for (let i = 0; i < 3_000; i++) {
+      const { store } = instances[i % 3];
+      if ((await store.hit("shared", 1_000, MINUTE, 7_000)).allowed) allowed++;
+    }
+    // Each instance may hold up to 9 reserved requests it never got to hand out.
+    expect(allowed).toBeLessThanOrEqual(1_000);
+    expect(allowed).toBeGreaterThanOrEqual(1_000 - 3 * 9);
+  });
+
+  test("a reservation is good for its window only, and for the rule it was made for", async () => {
+    const { store, calls } = await open(`ipward-test:${randomUUID()}:`, 1);
+    expect((await store.hit("edge", 1_000, MINUTE, 59_000)).remaining).toBe(999);
+    expect(store.hitNow("edge", 1_000, MINUTE, 59_999)).toMatchObject({ allowed: true, remaining: 998, resetMs: 60_001 });
+    // The next window asks Redis again (the unused reservations weigh in the previous window's count).
+    expect(store.hitNow("edge", 1_000, MINUTE, 60_000)).toBeUndefined();
+    const before = calls();
+    expect((await store.hit("edge", 1_000, MINUTE, 60_000)).allowed).toBe(true);
+    expect(calls()).toBe(before + 1);
+    // The same key under another limit or window is another rule's count.
+    expect(store.hitNow("edge", 2_000, MINUTE, 60_001)).toBeUndefined();
+  });
+
+  test("small limits, and reserve_percent 0, ask Redis on every hit", async () => {
+    for (const [percent, limit] of [
+      [1, 100],
+      [0, 1_000],
+    ]) {
+      const { store, calls } = await open(`ipward-test:${randomUUID()}:`, percent);
+      for (let i = 0; i < 20; i++) await store.hit("small", limit, MINUTE, 1_000);
+      expect(calls()).toBe(20);
+      expect(store.stats().reserved).toBe(0);
+    }
+  });
+});
+
 describe("createCounterStore", () => {
   test("without a Redis URL it is memory only", async () => {
     const store = await createCounterStore({ maxKeys: 100 });
     expect(store.state()).toBe("memory");
     expect((await store.hit("k", 1, 1_000, 0)).allowed).toBe(true);
-    expect(store.stats()).toEqual({ state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: 1 });
+    expect(store.stats()).toEqual({ state: "memory", fallbacks: 0, errors: 0, timeouts: 0, memoryKeys: 1, reserved: 0 });
     await store.close();
   });
 });

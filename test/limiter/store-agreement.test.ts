@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { MemoryStore } from "../../src/limiter/memory-store.ts";
 import { RedisStore } from "../../src/limiter/redis-store.ts";
+import { emptyCounter, hitWindow, type WindowCounter } from "../../src/limiter/sliding-window.ts";
 
 let redis: RedisStore;
 beforeAll(async () => {
@@ -59,6 +60,33 @@ test("a batch checked in one script call answers exactly as the same hits one by
     }),
     { numRuns: 150 },
   );
+});
+
+test("reserving several requests at once: the script grants, counts and answers as hitWindow does", async () => {
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(scenario, fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 40, maxLength: 40 }), async ({ limit, windowMs, steps }, wants) => {
+      run++;
+      const counters = new Map<string, WindowCounter>();
+      let now = 1_767_225_600_000;
+      const hits = steps.map((step, i) => ({ key: `reserve${run}:k${step.key}`, limit: limit * 10, windowMs, now: (now += step.advance), want: wants[i] }));
+      const expected = hits.map((hit) => {
+        if (!counters.has(hit.key)) counters.set(hit.key, emptyCounter());
+        return hitWindow(counters.get(hit.key)!, hit.limit, hit.windowMs, hit.now, hit.want);
+      });
+      // A refusal inside a run of one key, and partial grants near the limit, both occur.
+      expect(await redis.hitMany(hits)).toEqual(expected);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test("a reservation is granted whole, in part near the limit, or not at all", () => {
+  const counter = emptyCounter();
+  expect(hitWindow(counter, 10, 60_000, 0, 4)).toEqual({ allowed: true, remaining: 6, retryAfterMs: 0, resetMs: 120_000, granted: 4 });
+  expect(hitWindow(counter, 10, 60_000, 0, 8)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 120_000, granted: 6 });
+  expect(hitWindow(counter, 10, 60_000, 0, 8)).toMatchObject({ allowed: false, granted: 0 });
+  expect(counter.curr).toBe(10);
 });
 
 test("retryAfter is exact: refused one millisecond before it, allowed at it", async () => {
