@@ -1,22 +1,59 @@
 import { migrate } from "./migrations.ts";
-import { CONNECTION_PRAGMAS } from "./sql.ts";
+import { BUSY_TIMEOUT_MS, CONNECTION_PRAGMAS } from "./sql.ts";
 import type { SqlDatabase, SqlStatement } from "./sql-database.ts";
 import type { SqlDriver } from "./sqlite-store.ts";
 
 /**
  * Opens one more connection to the database file with the store's pragmas, migrating it if this is
- * the first open. Stores that keep their own connection (admin accounts, statistics) start here.
+ * the first open. Every store's connection starts here.
  */
 export function openMigratedDatabase(path: string, driver: SqlDriver): SqlDatabase {
   const db = driver(path);
   try {
-    for (const pragma of CONNECTION_PRAGMAS) db.exec(pragma);
+    configureConnection(db);
     migrate(db);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** How long opening waits for another connection's lock, as busy_timeout does for statements. */
+const LOCKED_WAIT_MS = BUSY_TIMEOUT_MS;
+
+/**
+ * Applies CONNECTION_PRAGMAS. Switching a new file to WAL needs the file to itself for a moment, and
+ * SQLite answers "database is locked" at once rather than through the busy handler when another
+ * connection holds it (two instances starting on one fresh data dir; about one start in thirty on
+ * two cores): a pragma that finds the file locked is retried, backing off, for up to `waitMs`.
+ */
+export function configureConnection(db: SqlDatabase, waitMs = LOCKED_WAIT_MS): void {
+  const deadline = performance.now() + waitMs;
+  for (const pragma of CONNECTION_PRAGMAS) {
+    for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+      try {
+        db.exec(pragma);
+        break;
+      } catch (error) {
+        if (!isLocked(error) || performance.now() + pause > deadline) throw error;
+        sleepSync(pause);
+      }
+    }
+  }
+}
+
+/** SQLITE_BUSY as either binding reports it (bun:sqlite sets `code`, node:sqlite `errcode`). */
+function isLocked(error: unknown): boolean {
+  const { code, errcode, message } = error as { code?: unknown; errcode?: unknown; message?: unknown };
+  return code === "SQLITE_BUSY" || errcode === 5 || (typeof message === "string" && message.includes("database is locked"));
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` (opening a store is synchronous, and this happens only at start). */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** Prepared statements of one connection, prepared on first use. */

@@ -9,8 +9,7 @@ import type {
 } from "../core/detection/ports.ts";
 import { IpwardError } from "../core/errors.ts";
 import { DECISION_CODES } from "./log-batch.ts";
-import { migrate } from "./migrations.ts";
-import { CONNECTION_PRAGMAS } from "./sql.ts";
+import { openMigratedDatabase } from "./connection.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
 import type { SqlDriver } from "./sqlite-store.ts";
 
@@ -183,15 +182,7 @@ export class SqliteDetectionStore implements DetectionStore {
  * first to open the file.
  */
 export function openDetectionStore(path: string, options: { driver: SqlDriver }): SqliteDetectionStore {
-  const db = options.driver(path);
-  try {
-    for (const pragma of CONNECTION_PRAGMAS) db.exec(pragma);
-    migrate(db);
-    return new SqliteDetectionStore(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  return new SqliteDetectionStore(openMigratedDatabase(path, options.driver));
 }
 
 /** `cache`'s value for `id`, loaded on a miss; the cache starts afresh at MAX_CACHED_IDS entries. */

@@ -6,9 +6,12 @@ import type { SqlValue } from "./sql-database.ts";
  * another engine's adapter has one file to translate.
  */
 
-/** Connection settings applied on every open; busy_timeout first so that switching to WAL can wait. */
+/** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/** Connection settings applied on every open (see configureConnection); busy_timeout first. */
 export const CONNECTION_PRAGMAS = [
-  "PRAGMA busy_timeout = 5000",
+  `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`,
   "PRAGMA journal_mode = WAL",
   "PRAGMA synchronous = NORMAL",
   "PRAGMA foreign_keys = ON",

@@ -13,7 +13,7 @@ import {
 } from "../core/ports.ts";
 import { ENCODED_FIELDS, type EncodedLogBatch, encodeLogRows, F_DECISION, F_DURATION, F_METHOD, F_PATH, F_PLACE, F_REFERER, F_RULE, F_STATUS, F_TS, F_USER, F_USER_AGENT, LogSymbolTable } from "./log-batch.ts";
 import { LOG_TOUCH_MS, LogDictionary, type LogDictionaryEntry } from "./log-dictionary.ts";
-import { migrate } from "./migrations.ts";
+import { openMigratedDatabase } from "./connection.ts";
 import * as sql from "./sql.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
 
@@ -70,15 +70,7 @@ export function defaultDbPath(dataDir: string): string {
 /** Opens (creating the parent dir and the file if needed) and migrates the database at `path`. */
 export function openStore(path: string, options: OpenStoreOptions): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = options.driver(path);
-  try {
-    for (const pragma of sql.CONNECTION_PRAGMAS) db.exec(pragma);
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteStore(db, options);
+  return new SqliteStore(openMigratedDatabase(path, options.driver), options);
 }
 
 /** Rules, request logs and erasure over one SQLite connection (its SQL text is in sql.ts). */
