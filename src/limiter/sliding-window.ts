@@ -61,7 +61,7 @@ export function hitWindow(counter: WindowCounter, limit: number, windowMs: numbe
   const capacity = limit * windowMs;
 
   if (weighted + windowMs <= capacity) {
-    const granted = want === 1 ? 1 : Math.min(want, Math.floor((capacity - weighted) / windowMs));
+    const granted = want > 1 ? Math.min(want, Math.floor((capacity - weighted) / windowMs)) : 1;
     counter.curr = curr + granted;
     return {
       allowed: true,
