@@ -17,9 +17,9 @@ export interface HitRequest {
  * The sliding-window algorithm of sliding-window.ts, line for line, as one atomic Lua script that
  * checks a batch of hits in order: KEYS[i] is the i-th hit's key, ARGV[4i-3..4i] its limit, window,
  * now and want, and the reply holds five integers per hit (allowed, remaining, retry after, reset,
- * granted). Each check sees the ones before it, exactly as successive calls would. Consecutive hits on one key (a
- * client hammering a route) share one read and one write of its state: `start, prev, curr` hold what
- * Redis would hold after each hit, and only allowed hits change them.
+ * granted). Each check sees the ones before it, exactly as successive calls would. Consecutive hits
+ * on one key (a client hammering a route) share one read and one write of its state: `start, prev,
+ * curr` hold what Redis would hold after each hit, and only allowed hits change them.
  *
  * Batching is what makes Redis cheap here: redis-server pays its per-command overhead (read,
  * dispatch, Lua entry) once per batch, and the three inner calls once per run of one key.
