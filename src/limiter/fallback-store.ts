@@ -1,7 +1,7 @@
 import type { CounterStore, HitResult } from "../core/ports.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { HitRequest } from "./redis-store.ts";
-import type { ReservingHitResult } from "./sliding-window.ts";
+import { type ReservingHitResult, windowStart } from "./sliding-window.ts";
 
 /** Which store answers rate-limit checks right now. */
 export type LimiterState = "redis" | "memory";
@@ -158,7 +158,7 @@ export class FallbackStore implements LimiterStore {
     const reserved = this.reservations.get(key);
     if (reserved === undefined) return undefined;
     const at = Math.floor(now);
-    if (reserved.left === 0 || reserved.limit !== limit || reserved.windowMs !== windowMs || at - (at % windowMs) !== reserved.windowStart) {
+    if (reserved.left === 0 || reserved.limit !== limit || reserved.windowMs !== windowMs || windowStart(at, windowMs) !== reserved.windowStart) {
       this.reservations.delete(key);
       return undefined;
     }
@@ -271,7 +271,7 @@ export class FallbackStore implements LimiterStore {
       this.reservations.set(hit.key, {
         limit: hit.limit,
         windowMs: hit.windowMs,
-        windowStart: at - (at % hit.windowMs),
+        windowStart: windowStart(at, hit.windowMs),
         left: granted - 1,
         remaining: results[i].remaining - (granted - 1),
         resetAt: at + results[i].resetMs,

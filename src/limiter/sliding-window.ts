@@ -46,7 +46,7 @@ export interface ReservingHitResult extends HitResult {
  * (the default) this is the plain sliding window above.
  */
 export function hitWindow(counter: WindowCounter, limit: number, windowMs: number, now: number, want = 1): ReservingHitResult {
-  let current = Math.floor(now / windowMs) * windowMs;
+  let current = windowStart(now, windowMs);
   if (counter.start < current) {
     counter.prev = counter.start === current - windowMs ? counter.curr : 0;
     counter.curr = 0;
@@ -84,6 +84,11 @@ export function hitWindow(counter: WindowCounter, limit: number, windowMs: numbe
     resetMs: (curr > 0 ? 2 * windowMs : windowMs) - elapsed,
     granted: 0,
   };
+}
+
+/** Start of the window of length `windowMs` that `now` falls in (windows are aligned on the epoch). */
+export function windowStart(now: number, windowMs: number): number {
+  return Math.floor(now / windowMs) * windowMs;
 }
 
 /** A counter that has never been hit. */
