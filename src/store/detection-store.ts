@@ -10,6 +10,7 @@ import type {
 import { IpwardError } from "../core/errors.ts";
 import { DECISION_CODES } from "./log-batch.ts";
 import { openMigratedDatabase } from "./connection.ts";
+import { ERASURE_COUNTER } from "./sql.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
 import type { SqlDriver } from "./sqlite-store.ts";
 
@@ -92,6 +93,10 @@ export class SqliteDetectionStore implements DetectionStore {
 
   async lastLogId(): Promise<number> {
     return this.statement(LAST_LOG_ID).get<{ id: number }>()?.id ?? 0;
+  }
+
+  async erasures(): Promise<number> {
+    return this.statement(ERASURE_COUNTER).get<{ value: number }>()?.value ?? 0;
   }
 
   async readLogs(afterId: number, throughId: number, since: number): Promise<DetectionLogRow[]> {

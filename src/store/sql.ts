@@ -138,6 +138,13 @@ export const FORGET_LOGS_CHUNK =
   "DELETE FROM request_log_entry WHERE id IN (SELECT id FROM request_log_entry WHERE ip = ?1 LIMIT ?2)";
 export const FORGET_SUSPICIOUS = "DELETE FROM suspicious_ip WHERE ip = ?";
 export const FORGET_RULES = "DELETE FROM decision_rule WHERE target = ?";
+/**
+ * Counts erasures (`ipward forget`) so that other processes' detectors notice them: their folded
+ * windows hold what the erased rows said. The row appears with the first erasure.
+ */
+export const COUNT_ERASURE = `INSERT INTO change_counter (name, value) VALUES ('erasure', 1)
+  ON CONFLICT (name) DO UPDATE SET value = value + 1`;
+export const ERASURE_COUNTER = "SELECT value FROM change_counter WHERE name = 'erasure'";
 
 const ruleColumns = "id, list, target, kind, reason, created_at, expires_at, source";
 

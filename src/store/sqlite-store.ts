@@ -249,6 +249,7 @@ export class SqliteStore implements DecisionStore {
       const suspicious = this.statement(sql.FORGET_SUSPICIOUS).run(ip).changes;
       const rules = this.statement(sql.FORGET_RULES).run(ip).changes;
       if (rules > 0) this.ownRuleWrite = true;
+      this.statement(sql.COUNT_ERASURE).run();
       return suspicious + rules;
     });
   }

@@ -83,6 +83,8 @@ export interface DetectionStore {
   lastLogId(): Promise<number>;
   /** Rows with `afterId` < id ≤ `throughId` and ts ≥ `since`, in id order. */
   readLogs(afterId: number, throughId: number, since: number): Promise<DetectionLogRow[]>;
+  /** How many erasures of an address's rows (`ipward forget`) any process has made; grows with each. */
+  erasures(): Promise<number>;
 
   /**
    * Creates an open record for (finding.ip, finding.rule), or updates the open one: reason,

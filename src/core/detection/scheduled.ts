@@ -112,7 +112,7 @@ const DEFAULT_READ_ROWS = 1_000;
  * GROUP BY ip over 10 million rows takes ~3 s, per rule). Instead the detector keeps the window
  * folded in memory (`LogWindow`) and reads request_log by id, only the rows logged since it last
  * read: call `refresh` every minute (or `start()`), and a run has one minute of rows left to read.
- * The first refresh of a process reads the whole window.
+ * The first refresh of a process reads the whole window, and so does the first after an erasure.
  */
 export class ScheduledDetector implements ScheduledDetection {
   private readonly clock: Clock;
@@ -120,6 +120,8 @@ export class ScheduledDetector implements ScheduledDetection {
   private window: LogWindow | null = null;
   /** Highest request_log id folded into `window`. */
   private watermark = 0;
+  /** The store's erasure count when `window` was started. */
+  private erasures = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly refresher: RefreshTimer;
 
@@ -181,7 +183,10 @@ export class ScheduledDetector implements ScheduledDetection {
     const { store } = this.options;
     const since = this.since(now);
     const fromMinute = since / MINUTE_MS;
-    if (!this.window || fromMinute < this.window.fromMinute) {
+    // An erasure (by any process) removed rows this window has folded: it is read again without them.
+    const erasures = await store.erasures();
+    if (!this.window || fromMinute < this.window.fromMinute || erasures !== this.erasures) {
+      this.erasures = erasures;
       this.window = new LogWindow(fromMinute, this.options.sensitivePaths, this.options.limits ?? DEFAULT_LOG_WINDOW_LIMITS);
       const first = await store.firstLogIdSince(since);
       this.watermark = first === null ? await store.lastLogId() : first - 1;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ScheduledDetector, scheduledRules } from "../../../src/core/detection/scheduled.ts";
 import { describeWindow, windowStart } from "../../../src/core/detection/settings.ts";
 import { openBunSqlite } from "../../../src/store/bun-sqlite.ts";
+import { openStore } from "../../../src/store/sqlite-store.ts";
 import { drivers } from "../../store/fixtures.ts";
 import { type Databases, HOUR, logRow, MINUTE, openDatabases, settings, T0 } from "./fixtures.ts";
 
@@ -111,6 +112,26 @@ describe.each(drivers)("ScheduledDetector over SQLite (%s)", (_name, driver) => 
     expect(detector.size()).toEqual({ ips: 1, users: 0 });
     detector.forget(A);
     expect(await flagged(T0 + MINUTE)).toEqual([]);
+  });
+
+  test("an erasure by another connection (ipward forget) takes the address out of the folded window at the next read", async () => {
+    db.insert([...requests(A, 6, T0), ...requests(B, 6, T0)]);
+    expect(await flagged(T0 + MINUTE)).toEqual([`high_volume ${A} 6`, `high_volume ${B} 6`]);
+
+    const cli = openStore(db.path, { driver });
+    try {
+      expect(cli.forgetIp(A)).toBe(6);
+    } finally {
+      cli.close();
+    }
+    const run = await detector.detect(T0 + 2 * MINUTE);
+    // The window is read again, without the erased rows; what A does afterwards counts as usual.
+    expect(run.rowsRead).toBe(6);
+    expect(run.findings.map((finding) => `${finding.rule} ${finding.ip} ${finding.count}`)).toEqual([`high_volume ${B} 6`]);
+    expect(detector.size()).toEqual({ ips: 1, users: 0 });
+    db.insert(requests(A, 6, T0 + 3 * MINUTE));
+    expect(await flagged(T0 + 4 * MINUTE)).toEqual([`high_volume ${A} 6`, `high_volume ${B} 6`]);
+    expect((await detector.detect(T0 + 4 * MINUTE)).rowsRead).toBe(0);
   });
 });
 
