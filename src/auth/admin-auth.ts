@@ -4,6 +4,7 @@
  * install. Secrets (passwords, cookie values, tokens) are only ever hashed, compared or returned to
  * their owner — never logged.
  */
+import { Deadlines } from "../core/deadlines.ts";
 import { IpwardError } from "../core/errors.ts";
 import { maskIp, parseIp } from "../core/ip.ts";
 import type { Clock, CounterStore } from "../core/ports.ts";
@@ -63,7 +64,7 @@ export class AdminAuth {
   private readonly setupTtlMs: number;
   private setup: { token: string; expiresAt: number } | null = null;
   /** Sign-in budgets spent (by client IP or username) → when attempts are taken again. */
-  private readonly lockedUntil = new Map<string, number>();
+  private readonly lockedUntil = new Deadlines(MAX_LOCKS);
 
   constructor(private readonly options: AdminAuthOptions) {
     this.store = options.store;
@@ -218,17 +219,10 @@ export class AdminAuth {
     const hit = await this.options.attempts.hit(`admin-sign-in:${key}`, attempts, windowMs, now);
     if (hit.allowed && hit.remaining > 0) return 0;
     const until = now + Math.max(hit.allowed ? hit.resetMs : hit.retryAfterMs, 1000);
-    this.lock(key, until, now);
+    this.lockedUntil.set(key, until, now);
     return hit.allowed ? 0 : until;
   }
 
-  private lock(key: string, until: number, now: number): void {
-    if (this.lockedUntil.size >= MAX_LOCKS) {
-      for (const [known, end] of this.lockedUntil) if (end <= now) this.lockedUntil.delete(known);
-      if (this.lockedUntil.size >= MAX_LOCKS) this.lockedUntil.delete(this.lockedUntil.keys().next().value as string);
-    }
-    this.lockedUntil.set(key, until);
-  }
 }
 
 function rateLimited(waitMs: number): IpwardError {

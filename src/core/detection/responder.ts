@@ -1,3 +1,4 @@
+import { Deadlines } from "../deadlines.ts";
 import { formatDuration } from "../duration.ts";
 import { IpwardError } from "../errors.ts";
 import { type Clock, type DecisionRule, type DecisionStore, type RuleSource, systemClock } from "../ports.ts";
@@ -73,7 +74,7 @@ export class Responder {
   private readonly clock: Clock;
   private readonly pending = new Map<string, Finding>();
   /** Blocks made here: ip → end. Covers the time before the rule set reloads them. */
-  private readonly blockedUntil = new Map<string, number>();
+  private readonly blockedUntil = new Deadlines(REMEMBERED_BLOCKS_MAX);
   private chain: Promise<unknown> = Promise.resolve();
   private readonly flusher = new BackgroundInterval(() => {
     this.flush().catch((error) => this.options.onError?.(error));
@@ -148,7 +149,7 @@ export class Responder {
         source: options.source,
         created_at: now,
       });
-      this.rememberBlock(record.ip, expiresAt ?? Number.POSITIVE_INFINITY, now);
+      this.blockedUntil.set(record.ip, expiresAt ?? Number.POSITIVE_INFINITY, now);
       const updated = await store.setSuspiciousStatus(id, "blocked");
       return { record: updated ?? record, rule };
     });
@@ -203,7 +204,7 @@ export class Responder {
       record = await store.setSuspiciousStatus(open.id, "blocked", offence);
     }
     // Remembered in a dry run too, so that a second finding about the same IP reads as it would for real.
-    this.rememberBlock(finding.ip, expiresAt, now);
+    this.blockedUntil.set(finding.ip, expiresAt, now);
     const length = formatDuration(durationMs);
     const message = policy.dryRun
       ? `would block ${finding.ip} for ${length} (rule ${finding.rule})`
@@ -217,13 +218,6 @@ export class Responder {
     return this.options.isBlocked(ip);
   }
 
-  private rememberBlock(ip: string, until: number, now: number): void {
-    if (this.blockedUntil.size >= REMEMBERED_BLOCKS_MAX) {
-      for (const [known, end] of this.blockedUntil) if (end <= now) this.blockedUntil.delete(known);
-      if (this.blockedUntil.size >= REMEMBERED_BLOCKS_MAX) this.blockedUntil.delete(this.blockedUntil.keys().next().value as string);
-    }
-    this.blockedUntil.set(ip, until);
-  }
 
   private tell(action: DetectionAction): DetectionAction {
     this.options.onAction?.(action);
