@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { GeoReader } from "../core/ports.ts";
+import { BackgroundInterval } from "../core/time.ts";
 import { loadBundledDatabases } from "./bundled.ts";
 import { chooseDatabases, DataDirDatabases, familiesOfFileName } from "./data-dir.ts";
 import { errorMessage, type DatabasePair, type GeoDatabaseInfo } from "./mmdb-database.ts";
@@ -88,7 +89,7 @@ interface DataDirWatcher {
 function watchDataDir(dataDir: string, reload: () => Promise<void>, log: (message: string) => void): DataDirWatcher {
   let last = databaseFilesSignature(dataDir);
   let reloading = false;
-  const timer = setInterval(() => {
+  const poller = new BackgroundInterval(() => {
     const now = databaseFilesSignature(dataDir);
     if (now === last || reloading) return;
     last = now;
@@ -98,11 +99,11 @@ function watchDataDir(dataDir: string, reload: () => Promise<void>, log: (messag
       .finally(() => {
         reloading = false;
       });
-  }, WATCH_INTERVAL_MS);
-  timer.unref?.();
+  });
+  poller.start(WATCH_INTERVAL_MS);
   return {
     close() {
-      clearInterval(timer);
+      poller.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createClient } from "redis";
 import { type DecisionMessage, DecisionSync, parseDecisionMessage } from "../core/decision-sync.ts";
 import type { DecisionStore } from "../core/ports.ts";
+import { BackgroundInterval } from "../core/time.ts";
 
 export interface RuleSyncOptions {
   /** config redis.url. */
@@ -91,20 +92,20 @@ export function startRuleSync(options: RuleSyncOptions): RuleSync {
     .then(() => subscriber.subscribe(channel, onMessage))
     .catch(() => undefined);
 
-  const timer = setInterval(() => {
+  const poller = new BackgroundInterval(() => {
     try {
       if (sync.poll()) options.onApplied();
     } catch (error) {
       options.log(`rule sync: reading local rule changes failed: ${(error as Error).message}`);
     }
-  }, options.pollMs ?? 250);
-  (timer as { unref?: () => unknown }).unref?.();
+  });
+  poller.start(options.pollMs ?? 250);
 
   return {
     instanceId,
     channel,
     async close() {
-      clearInterval(timer);
+      poller.stop();
       try {
         // A change made just before shutdown still reaches the others.
         sync.poll();

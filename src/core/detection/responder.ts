@@ -218,7 +218,6 @@ export class Responder {
     return this.options.isBlocked(ip);
   }
 
-
   private tell(action: DetectionAction): DetectionAction {
     this.options.onAction?.(action);
     return action;
