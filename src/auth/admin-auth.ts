@@ -222,7 +222,6 @@ export class AdminAuth {
     this.lockedUntil.set(key, until, now);
     return hit.allowed ? 0 : until;
   }
-
 }
 
 function rateLimited(waitMs: number): IpwardError {

@@ -9,7 +9,7 @@ import type {
 } from "../core/detection/ports.ts";
 import { IpwardError } from "../core/errors.ts";
 import { DECISION_CODES } from "./log-batch.ts";
-import { openMigratedDatabase } from "./connection.ts";
+import { openMigratedDatabase, StatementCache } from "./connection.ts";
 import { ERASURE_COUNTER } from "./sql.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
 import type { SqlDriver } from "./sqlite-store.ts";
@@ -81,11 +81,13 @@ function listSuspiciousSql(filter: SuspiciousFilter): { text: string; params: Sq
 
 /** DetectionStore over one SQLite connection: the request_log cursor and the suspicious_ip records. */
 export class SqliteDetectionStore implements DetectionStore {
-  private readonly statements = new Map<string, SqlStatement>();
+  private readonly statements: StatementCache;
   private readonly texts = new Map<number, string>();
   private readonly countries = new Map<number, string | null>();
 
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(private readonly db: SqlDatabase) {
+    this.statements = new StatementCache(db);
+  }
 
   async firstLogIdSince(ts: number): Promise<number | null> {
     return this.statement(FIRST_LOG_ID_SINCE).get<{ id: number | null }>(ts)?.id ?? null;
@@ -172,12 +174,7 @@ export class SqliteDetectionStore implements DetectionStore {
   }
 
   private statement(text: string): SqlStatement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.statements.get(text);
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from "../core/ports.ts";
 import { ENCODED_FIELDS, type EncodedLogBatch, encodeLogRows, F_DECISION, F_DURATION, F_METHOD, F_PATH, F_PLACE, F_REFERER, F_RULE, F_STATUS, F_TS, F_USER, F_USER_AGENT, LogSymbolTable } from "./log-batch.ts";
 import { LOG_TOUCH_MS, LogDictionary, type LogDictionaryEntry } from "./log-dictionary.ts";
-import { openMigratedDatabase } from "./connection.ts";
+import { openMigratedDatabase, StatementCache } from "./connection.ts";
 import * as sql from "./sql.ts";
 import type { SqlDatabase, SqlStatement, SqlValue } from "./sql-database.ts";
 
@@ -76,7 +76,7 @@ export function openStore(path: string, options: OpenStoreOptions): SqliteStore 
 /** Rules, request logs and erasure over one SQLite connection (its SQL text is in sql.ts). */
 export class SqliteStore implements DecisionStore {
   private readonly clock: Clock;
-  private readonly statements = new Map<string, SqlStatement>();
+  private readonly statements: StatementCache;
   private seenDataVersion = -1;
   private ownRuleWrite = true;
   private rulesVersion = 0;
@@ -89,6 +89,7 @@ export class SqliteStore implements DecisionStore {
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.statements = new StatementCache(db);
   }
 
   /** Active rules of one list (no expiry, or expiring after `now`), oldest first. */
@@ -272,11 +273,6 @@ export class SqliteStore implements DecisionStore {
   }
 
   private statement(text: string): SqlStatement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.statements.get(text);
   }
 }
