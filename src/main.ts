@@ -1,7 +1,27 @@
 #!/usr/bin/env bun
-import { runCli } from "./cli/index.ts";
+import { allocatorReexecution, PURGE_DELAY_VARIABLE } from "./cli/allocator.ts";
 import type { CliIo } from "./cli/io.ts";
-import { promptSecret } from "./cli/prompt.ts";
+
+const reexecution = allocatorReexecution({
+  argv: process.argv,
+  execArgv: process.execArgv,
+  execPath: process.execPath,
+  env: process.env,
+  // The single binary runs its entry from Bun's embedded file system.
+  compiled: import.meta.path.startsWith("/$bunfs/"),
+});
+if (reexecution) {
+  try {
+    process.execve?.(reexecution.file, reexecution.args, reexecution.env);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`ipward: could not restart with ${PURGE_DELAY_VARIABLE}=-1 (${reason}); serving with the allocator's defaults\n`);
+  }
+}
+
+// Loaded only now, so that the restart above does not first load the whole CLI for nothing.
+const { runCli } = await import("./cli/index.ts");
+const { promptSecret } = await import("./cli/prompt.ts");
 
 const io: CliIo = {
   stdout: (text) => process.stdout.write(text),

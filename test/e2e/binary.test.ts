@@ -3,7 +3,7 @@
  * directory and run with a minimal environment (PATH=/usr/bin:/bin, HOME=that directory).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, eventually, ROOT, type RunningServer, runIpward, startServer, tempDir } from "../support/process.ts";
 
@@ -51,6 +51,11 @@ describe("dist/ipward alone in an empty directory", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ message: "Welcome to the IP Tracking System", ip: "8.8.8.8", country: "United States" });
     expect(existsSync(join(empty.path, "data", "ipward.db"))).toBe(true);
+  });
+
+  test("serve restarted itself in place with mimalloc's purging off (src/cli/allocator.ts)", () => {
+    const environment = readFileSync(`/proc/${server.process.pid}/environ`, "utf8").split("\0");
+    expect(environment).toContain("MIMALLOC_PURGE_DELAY=-1");
   });
 
   test("the appliance's own routes: health, and the embedded admin UI", async () => {
