@@ -5,9 +5,9 @@
  * 10 ms after it is freed. Under load the JavaScript heap frees and reuses the same blocks all the
  * time, so the server kept faulting back in pages it had just given away: measured under wrk on
  * 2 cores, mimalloc's purging thread, the page faults and the extra work on the request thread cost
- * ipward 4–7 µs of CPU per request (about 15% of its throughput). With MIMALLOC_PURGE_DELAY=-1 freed
+ * ipward 4–8 µs of CPU per request (10–15% of its throughput). With MIMALLOC_PURGE_DELAY=-1 freed
  * memory stays with the process for reuse; the resident size then stays at its high-water mark
- * (about 60–90 MB more after a load test with 131 072 distinct clients) instead of shrinking.
+ * instead of shrinking (figures: bench/RESULTS.md, 2026-12-06 22:00).
  *
  * mimalloc reads its options once, as the process starts, so setting the variable from JavaScript
  * is too late: the server replaces itself (execve, same pid, same open files) with a copy of itself
