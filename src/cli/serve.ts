@@ -47,9 +47,39 @@ export const serveCommand: Command = {
       await app.close();
       throw error;
     }
+    // Signals are handled from here on: a supervisor may send SIGTERM as soon as it reads the
+    // "listening" line, and the default action would end the process without draining the log.
+    let adminServer: ReturnType<ServeRuntime["listen"]> | null = null;
+    let stopping = false;
+    let stopped!: (code: number) => void;
+    const exitCode = new Promise<number>((resolve) => {
+      stopped = resolve;
+    });
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      io.stderr(`ipward: ${signal}: draining the request log and stopping\n`);
+      await server.stop();
+      await adminServer?.stop();
+      // A log that cannot be drained must not leave a stopped server hanging on: say so and exit 1.
+      const closed = await app.close().then(
+        () => 0,
+        (error: unknown) => {
+          io.stderr(`ipward: ${signal}: closing failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          return 1;
+        },
+      );
+      stopped(closed);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGHUP", () => {
+      io.stderr("ipward: SIGHUP: reloading\n");
+      void app.reload();
+    });
+
     const mode = config.upstream ? `proxy to ${config.upstream}` : "demo app";
     io.stderr(`ipward: listening on http://${hostForUrl(config.host)}:${server.port} (${mode}), data in ${config.data_dir}\n`);
-    let adminServer = null;
     let adminBase = `http://${hostForUrl(config.host)}:${server.port}`;
     if (config.admin.listen !== null) {
       try {
@@ -67,32 +97,7 @@ export const serveCommand: Command = {
     if (setupUrl !== null) {
       io.stderr(`ipward: no admin account yet: create the first one at ${setupUrl} (one use, valid 24 h), or run "ipward admin create <user>"\n`);
     }
-
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        io.stderr(`ipward: ${signal}: draining the request log and stopping\n`);
-        await server.stop();
-        await adminServer?.stop();
-        // A log that cannot be drained must not leave a stopped server hanging on: say so and exit 1.
-        const closed = await app.close().then(
-          () => 0,
-          (error: unknown) => {
-            io.stderr(`ipward: ${signal}: closing failed: ${error instanceof Error ? error.message : String(error)}\n`);
-            return 1;
-          },
-        );
-        resolve(closed);
-      };
-      process.on("SIGTERM", () => void stop("SIGTERM"));
-      process.on("SIGINT", () => void stop("SIGINT"));
-      process.on("SIGHUP", () => {
-        io.stderr("ipward: SIGHUP: reloading\n");
-        void app.reload();
-      });
-    });
+    return exitCode;
   },
 };
 
