@@ -38,7 +38,7 @@ export interface Reexecution {
   env: Record<string, string>;
 }
 
-/** True when `ipward <args>` runs the server (as runCli dispatches: no command, `serve`, or options only). */
+/** True when `ipward <args>` runs the server: no command, `serve`, or options only (runCli dispatches by this). */
 export function startsServer(args: readonly string[]): boolean {
   const [name] = args;
   if (name === undefined || name === "serve") return true;

@@ -2,6 +2,7 @@ import { IpwardError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { CliIo, Command } from "./io.ts";
 import { adminCommand } from "./admin.ts";
+import { startsServer } from "./allocator.ts";
 import { checkCommand } from "./check.ts";
 import { exportBlocksCommand, importBlocksCommand } from "./import-export.ts";
 import { logsCommand } from "./logs.ts";
@@ -48,10 +49,10 @@ function overview(): string {
 
 /** Runs `ipward <args>` and resolves with the process exit code. */
 export async function runCli(args: string[], io: CliIo): Promise<number> {
-  const [name = "serve", ...rest] = args;
+  const help = (topic: Command) => helpCommand.run([topic.name], io);
+  if (startsServer(args)) return runCommand(serveCommand, "serve", args[0] === "serve" ? args.slice(1) : args, io, help);
+  const [name = "", ...rest] = args;
   if (name === "--help" || name === "-h") return helpCommand.run([], io);
   if (name === "--version" || name === "-v") return versionCommand.run([], io);
-  const command = name.startsWith("-") ? serveCommand : COMMANDS.get(name);
-  const commandArgs = name.startsWith("-") ? args : rest;
-  return runCommand(command, name, commandArgs, io, (topic) => helpCommand.run([topic.name], io));
+  return runCommand(COMMANDS.get(name), name, rest, io, help);
 }

@@ -3,9 +3,9 @@
  * directory and run with a minimal environment (PATH=/usr/bin:/bin, HOME=that directory).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, eventually, ROOT, type RunningServer, runIpward, startServer, tempDir } from "../support/process.ts";
+import { BUN, environmentOf, eventually, ROOT, type RunningServer, runIpward, startServer, tempDir } from "../support/process.ts";
 
 const DIST = join(ROOT, "dist", "ipward");
 /** What the binary is built from: rebuilt when any of it is newer than dist/ipward. */
@@ -54,8 +54,7 @@ describe("dist/ipward alone in an empty directory", () => {
   });
 
   test("serve restarted itself in place with mimalloc's purging off (src/cli/allocator.ts)", () => {
-    const environment = readFileSync(`/proc/${server.process.pid}/environ`, "utf8").split("\0");
-    expect(environment).toContain("MIMALLOC_PURGE_DELAY=-1");
+    expect(environmentOf(server.process.pid).MIMALLOC_PURGE_DELAY).toBe("-1");
   });
 
   test("the appliance's own routes: health, and the embedded admin UI", async () => {

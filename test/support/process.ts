@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -6,6 +6,12 @@ import type { Subprocess } from "bun";
 export const ROOT = join(import.meta.dir, "..", "..");
 export const BUN = process.execPath;
 export const MAIN = join(ROOT, "src", "main.ts");
+
+/** The environment of a running process as the kernel holds it (after any execve). */
+export function environmentOf(pid: number): Record<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+  return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+}
 
 /** A temporary directory removed by `cleanup()`. */
 export function tempDir(prefix = "ipward-test-"): { path: string; cleanup(): void } {
