@@ -160,7 +160,43 @@ describe("LogWindow", () => {
     expect(window.size).toEqual({ ips: 0, users: 0 });
   });
 
-  test("an hour of rows at one address per minute boundary keeps one triple per minute", () => {
+  test("an address forgotten and seen again starts afresh; its old minutes expire without touching the new count", () => {
+    const window = windowOf([{ ts: T0 }, { ts: T0 }, { ts: T0 }]);
+    window.forget(A);
+    window.add(row({ ts: T0 + MINUTE }));
+    window.add(row({ ts: T0 + MINUTE }));
+    expect(window.requestCounts(0)).toEqual([{ ip: A, count: 2 }]);
+    window.expire(FROM + 1);
+    expect(window.requestCounts(0)).toEqual([{ ip: A, count: 2 }]);
+    window.expire(FROM + 2);
+    expect(window.size).toEqual({ ips: 0, users: 0 });
+  });
+
+  test("more requests in one minute than a minute entry holds are all counted and all expire", () => {
+    const window = new LogWindow(FROM, ["/admin"]);
+    for (let i = 0; i < 70_000; i++) window.add(row({ ts: T0 + (i % 60_000), path: i % 2 === 0 ? "/admin" : "/" }));
+    window.add(row({ ts: T0 + MINUTE }));
+    expect(window.requestCounts(0)).toEqual([{ ip: A, count: 70_001 }]);
+    expect(window.sensitiveCounts(0)).toEqual([{ ip: A, count: 35_000 }]);
+    window.expire(FROM + 1);
+    expect(window.requestCounts(0)).toEqual([{ ip: A, count: 1 }]);
+    expect(window.sensitiveCounts(0)).toEqual([]);
+  });
+
+  test("addresses that expired make room for new ones, each counted exactly", () => {
+    const window = new LogWindow(FROM, []);
+    const ip = (minute: number, n: number) => `10.${minute}.${n >> 8}.${n & 255}`;
+    for (let minute = 0; minute < 3; minute++) {
+      for (let n = 0; n < 3000; n++) for (let k = 0; k <= n % 3; k++) window.add(row({ ip: ip(minute, n), ts: T0 + minute * MINUTE }));
+      window.expire(FROM + minute);
+    }
+    expect(window.size.ips).toBe(3000);
+    const counts = window.requestCounts(0);
+    expect(counts).toHaveLength(3000);
+    expect(counts.every(({ ip: address, count }) => address.startsWith("10.2.") && count === (Number(address.split(".")[3]) + 256 * Number(address.split(".")[2])) % 3 + 1)).toBe(true);
+  });
+
+  test("an hour of rows at one address across minute boundaries is counted and expired by the minute", () => {
     const window = new LogWindow(FROM, ["/admin"]);
     for (let i = 0; i < 600; i++) window.add(row({ ts: T0 + i * 6000, path: i % 10 === 0 ? "/admin" : "/" }));
     expect(window.requestCounts(0)).toEqual([{ ip: A, count: 600 }]);
