@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   }
 
   const settings: RunSettings = { ...options, wrkVersion: await wrkVersion() };
-  const targetLabel = options.self ? "baseline-b" : "ipward";
+  const targetLabel = options.self ? "baseline-b" : options.floor ? "floor" : "ipward";
   const machine = describeMachine(repoRoot);
   const progress = (line: string) => process.stdout.write(`${line}\n`);
   progress(`bench: baseline vs ${targetLabel} on Bun ${machine.bunVersion}, ${machine.cores} cores (${machine.cpuModel})`);

@@ -14,6 +14,8 @@ export interface BenchOptions {
   record: boolean;
   /** A/A mode: the baseline is measured against a second baseline process instead of ipward. */
   self: boolean;
+  /** Floor mode: the baseline is measured against bench/floor.ts (the scenario's least work) instead of ipward. */
+  floor: boolean;
 }
 
 export const USAGE = `usage: bun bench/run.ts [scenario ...] [options]
@@ -34,6 +36,9 @@ options:
   --redis URL        Redis for redis-limiter                 (BENCH_REDIS_URL, default redis://127.0.0.1:6379)
   --record           append the summary to bench/RESULTS.md (nothing is written otherwise)
   --self             A/A run: baseline against a second baseline, to see the harness's noise floor
+  --floor            baseline against bench/floor.ts, the least work same-ip and random-xff
+                     demand (socket IP, X-Forwarded-For, geolocation, SQLite log) on a plain
+                     Bun.serve: the best ratio any implementation of those scenarios can reach
   -h, --help         this text
 `;
 
@@ -74,6 +79,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         redis: { type: "string" },
         record: { type: "boolean", default: false },
         self: { type: "boolean", default: false },
+        floor: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -87,15 +93,21 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   if (unknown.length > 0) {
     throw new UsageError(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   }
-  if (values.record && values.self) {
-    throw new UsageError("--record records ipward's figures; it cannot be combined with --self");
+  if (values.record && (values.self || values.floor)) {
+    throw new UsageError(`--record records ipward's figures; it cannot be combined with --${values.self ? "self" : "floor"}`);
+  }
+  if (values.self && values.floor) throw new UsageError("--self and --floor each replace ipward; choose one");
+  const floorable = SCENARIOS.filter((s) => s.config === null && !s.redis);
+  const unfloorable = positionals.filter((name) => !floorable.some((s) => s.name === name));
+  if (values.floor && unfloorable.length > 0) {
+    throw new UsageError(`--floor covers ${floorable.map((s) => s.name).join(" and ")} (no rate limiting in the floor), not ${unfloorable.join(", ")}`);
   }
   const redisUrl = values.redis ?? env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
   if (!isLoopbackRedis(redisUrl)) {
     throw new UsageError(`--redis must be a redis:// URL on 127.0.0.1 or [::1], got ${JSON.stringify(redisUrl)}`);
   }
   return {
-    scenarios: positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name)),
+    scenarios: positionals.length > 0 ? SCENARIOS.filter((s) => positionals.includes(s.name)) : values.floor ? floorable : SCENARIOS,
     rounds: positiveInteger("--rounds", values.rounds ?? env.BENCH_ROUNDS ?? "5", 1, 100),
     seconds: positiveInteger("--seconds", values.seconds ?? env.BENCH_SECONDS ?? "5", 1, 600),
     warmupSeconds: positiveInteger("--warmup", values.warmup ?? env.BENCH_WARMUP ?? "3", 0, 600),
@@ -104,5 +116,6 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     redisUrl,
     record: values.record,
     self: values.self,
+    floor: values.floor,
   };
 }

@@ -43,7 +43,7 @@ export function loggingLine(result: MeasuredScenario): string | null {
   if (difference === 0) return `${head}: every request logged`;
   if (difference < 0) return `${head}: ${rps(-difference)} LOST`;
   if (difference <= logging.inFlightBound) {
-    return `${head}: 0 lost; the ${rps(difference)} extra rows are requests still in flight when wrk stopped (ipward answered and logged them, wrk no longer counted them; at most ${rps(logging.inFlightBound)} = connections × wrk runs)`;
+    return `${head}: 0 lost; the ${rps(difference)} extra rows are requests still in flight when wrk stopped (the server answered and logged them, wrk no longer counted them; at most ${rps(logging.inFlightBound)} = connections × wrk runs)`;
   }
   return `${head}: ${rps(difference)} more rows than requests, beyond the ${rps(logging.inFlightBound)} that can be in flight — unexpected`;
 }

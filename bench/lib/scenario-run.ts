@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { KEEP_FREED_MEMORY, PURGE_DELAY_VARIABLE } from "../../src/cli/allocator.ts";
 import { makeTempDir, removeTempDir } from "./cleanup.ts";
 import { CpuMeter, settle } from "./cpu.ts";
 import type { BenchOptions } from "./options.ts";
@@ -78,6 +79,7 @@ function targetCommand(scenario: Scenario, options: BenchOptions, repoRoot: stri
   if (options.self) return [process.execPath, join(repoRoot, "bench", "baseline.ts"), String(port)];
   const dataDir = join(dir, "data");
   mkdirSync(dataDir);
+  if (options.floor) return [process.execPath, join(repoRoot, "bench", "floor.ts"), String(port), dataDir];
   const cmd = [process.execPath, join(repoRoot, "src", "main.ts"), "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir];
   if (scenario.config !== null) {
     const configPath = join(dir, "ipward.toml");
@@ -132,7 +134,9 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, con
     const baseline = startServer("baseline", [process.execPath, join(context.repoRoot, "bench", "baseline.ts"), String(baselinePort)], baselinePort, dir, context.repoRoot);
     servers.push(baseline);
     const targetCmd = targetCommand(scenario, options, context.repoRoot, targetPort, dir, redisKeyPrefix);
-    const target = startServer(targetLabel, targetCmd, targetPort, dir, context.repoRoot);
+    // The floor gets the allocator setting ipward's serve gives itself (src/cli/allocator.ts).
+    const targetEnv = options.floor ? { ...process.env, [PURGE_DELAY_VARIABLE]: KEEP_FREED_MEMORY } : undefined;
+    const target = startServer(targetLabel, targetCmd, targetPort, dir, context.repoRoot, targetEnv);
     servers.push(target);
     await Promise.all([waitUntilReady(baseline, BASELINE_READY_MS), waitUntilReady(target, IPWARD_READY_MS)]);
 

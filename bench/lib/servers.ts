@@ -27,11 +27,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `cmd` with its output in files under `logDir`, so that a full pipe never stalls it. */
-export function startServer(label: string, cmd: string[], port: number, logDir: string, cwd: string): ServerProcess {
+/** Starts `cmd` with its output in files under `logDir`, so that a full pipe never stalls it; `env` replaces the inherited environment. */
+export function startServer(label: string, cmd: string[], port: number, logDir: string, cwd: string, env?: Record<string, string | undefined>): ServerProcess {
   const stdoutPath = join(logDir, `${label}.stdout.log`);
   const stderrPath = join(logDir, `${label}.stderr.log`);
-  const child = spawnChild(cmd, { cwd, stdin: "ignore", stdout: Bun.file(stdoutPath), stderr: Bun.file(stderrPath) });
+  const child = spawnChild(cmd, { cwd, env, stdin: "ignore", stdout: Bun.file(stdoutPath), stderr: Bun.file(stderrPath) });
   return { label, url: `http://127.0.0.1:${port}/`, child, stdoutPath, stderrPath, harnessResponses: 0 };
 }
 

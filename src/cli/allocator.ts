@@ -17,7 +17,7 @@
 
 export const PURGE_DELAY_VARIABLE = "MIMALLOC_PURGE_DELAY";
 /** Keep freed memory for reuse (never purge). */
-const KEEP_FREED_MEMORY = "-1";
+export const KEEP_FREED_MEMORY = "-1";
 
 /** What this process was started as. */
 export interface ProcessStart {
