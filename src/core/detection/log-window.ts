@@ -78,8 +78,8 @@ class MinuteEntries {
   data = new Uint32Array(128);
   length = 0;
 
-  /** Adds an entry and returns its index. */
-  append(slot: number, requests: number, sensitive: number): number {
+  /** Adds an entry counting one request and returns its index. */
+  append(slot: number, sensitive: number): number {
     if (2 * this.length === this.data.length) {
       const grown = new Uint32Array(this.data.length * 2);
       grown.set(this.data);
@@ -87,7 +87,7 @@ class MinuteEntries {
     }
     const at = this.length++;
     this.data[2 * at] = slot;
-    this.data[2 * at + 1] = requests * 0x10000 + sensitive;
+    this.data[2 * at + 1] = 0x10000 + sensitive;
     return at;
   }
 
@@ -243,7 +243,6 @@ export class LogWindow {
       this.slots.delete(ip);
       this.ipOf[slot] = null;
       this.details.delete(slot);
-      this.lastMinute[slot] = -1;
     }
     for (const [user, countries] of this.users) {
       for (const [country, ips] of countries) {
@@ -337,7 +336,7 @@ export class LogWindow {
   /** Frees a slot whose last minute entry expired (its address may already be forgotten). */
   private release(slot: number): void {
     const ip = this.ipOf[slot];
-    if (ip !== null && ip !== undefined) this.slots.delete(ip);
+    if (ip !== null) this.slots.delete(ip);
     this.ipOf[slot] = null;
     this.details.delete(slot);
     this.freeSlots.push(slot);
@@ -366,7 +365,7 @@ export class LogWindow {
         this.newestMinute = minute;
       }
     }
-    const at = counts.append(slot, 1, sensitive);
+    const at = counts.append(slot, sensitive);
     this.entries[slot]++;
     // A late row (an older minute than the slot's newest) gets an entry of its own there.
     if (minute >= this.lastMinute[slot]!) {
