@@ -2,9 +2,7 @@ import { join } from "node:path";
 import { clientBehind, compileTrust, type ParsedIp, parseIp } from "../src/core/ip.ts";
 import type { GeoInfo } from "../src/core/ports.ts";
 import { openGeo } from "../src/geo/index.ts";
-import { loadDriver } from "../src/store/drivers.ts";
 import { LogWriter } from "../src/store/log-writer.ts";
-import { openStore } from "../src/store/sqlite-store.ts";
 
 /**
  * The floor of the pipeline benchmarks (`bun bench/run.ts --floor`): the least work the same-ip and
@@ -24,9 +22,8 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535 || !dataDir) {
   process.exit(2);
 }
 
-const dbPath = join(dataDir, "ipward.db");
-openStore(dbPath, { driver: await loadDriver("bun") }).close();
-const logWriter = new LogWriter({ path: dbPath });
+// The writer's own connection creates and migrates the database, as in ipward.
+const logWriter = new LogWriter({ path: join(dataDir, "ipward.db") });
 const geo = await openGeo({ dataDir, watch: false });
 const trust = compileTrust("loopback");
 /** Parsed socket addresses, as the pipeline keeps them (wrk reuses a few connections). */
